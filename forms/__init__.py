@@ -1,0 +1,1 @@
+"""WTForms classes, one module per area; they never import the app."""

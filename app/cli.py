@@ -1,0 +1,86 @@
+"""Flask commands; each one calls a service."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.models import Role
+from app.services import audit, demo, users
+from app.services.errors import DomainError
+
+
+def _write_logins(logins) -> Path:
+    path = Path(current_app.config["INSTANCE_PATH"]) / "demo-logins.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["Demo logins (development only; delete this file to forget them)", ""]
+    lines += [f"{login.role.label:<16} {login.email:<44} {login.password}" for login in logins]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    return path
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.option("--if-empty", is_flag=True, help="Only load when the database has no schools and no users.")
+def demo_data(if_empty: bool) -> None:
+    """Load the demo trust (schools, accounts for every role). Running it twice changes nothing."""
+    if if_empty and not demo.is_empty():
+        click.echo("The database already has data; demo data not loaded.")
+        return
+    logins = demo.load(current_app.config["TRUST_NAME"])
+    if not logins:
+        click.echo("Demo data is already loaded; nothing changed.")
+        return
+    path = _write_logins(logins)
+    click.echo(f"Demo trust loaded. These passwords are shown once (a copy is in {path}):")
+    for login in logins:
+        click.echo(f"  {login.role.label:<16} {login.email:<44} {login.password}")
+
+
+@click.command("create-user")
+@with_appcontext
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--school-urn", default=None, help="For headteachers and school staff.")
+@click.password_option(help="Asked for when not given.")
+def create_user(email: str, name: str, role: str, school_urn: str | None, password: str) -> None:
+    """Create an account."""
+    from app.services import schools
+
+    school_id = None
+    if school_urn:
+        school = schools.by_urn(school_urn)
+        if school is None:
+            raise click.ClickException(f"No school has URN {school_urn}.")
+        school_id = school.id
+    try:
+        user = users.create(users.NewUser(email=email, name=name, role=Role(role), password=password,
+                                          school_id=school_id))
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {user.role.label} account for {user.email}.")
+
+
+@click.command("audit-verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 if any event was changed or removed."""
+    problems = audit.verify_chain()
+    if problems:
+        for line in problems:
+            click.echo(line, err=True)
+        sys.exit(1)
+    click.echo("The audit log is intact.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (demo_data, create_user, audit_verify):
+        app.cli.add_command(command)

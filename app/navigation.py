@@ -1,0 +1,43 @@
+"""The menu each role sees; views and templates never hard-code it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, request, url_for
+from flask_login import current_user
+
+from app.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: frozenset[Role]
+
+
+#: Later features append their own items here, in the order they should appear.
+NAV: list[NavItem] = [
+    NavItem("Home", "main.home", frozenset(Role)),
+    NavItem("Schools", "schools.school_list", frozenset(Role)),
+    NavItem("Accounts", "admin.user_list", frozenset({Role.ADMIN})),
+    NavItem("Audit log", "audit.event_list", frozenset({Role.ADMIN, Role.CEO})),
+]
+
+
+def menu() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    here = request.endpoint or ""
+    items = []
+    for item in NAV:
+        if current_user.role in item.roles:
+            blueprint = item.endpoint.split(".")[0]
+            active = here == item.endpoint or (item.endpoint != "main.home" and here.startswith(blueprint + "."))
+            items.append({"label": item.label, "url": url_for(item.endpoint), "active": active})
+    return items
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(lambda: {"nav_menu": menu, "trust_name": app.config["TRUST_NAME"]})

@@ -1,0 +1,20 @@
+"""Sign-in form."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(message="Enter your email address."),
+                                                    Email(message="Enter a valid email address."),
+                                                    Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(message="Enter your password."),
+                                                     Length(max=128)])
+    submit = SubmitField("Sign in")
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only a CSRF token and a button, for actions such as signing out."""
+
+    submit = SubmitField("Confirm")
