@@ -53,3 +53,9 @@ def test_sign_in_page_is_accessible_and_shows_errors(live_server, page, axe):
     assert "There is a problem" in page.content()
     screenshot(page, "login-errors")
     assert serious_violations(axe, page) == []
+
+
+def test_axe_check_can_fail(page, axe):
+    # An image without alt text and an unlabelled input must be reported; otherwise the checks above prove nothing.
+    page.set_content('<html lang="en"><body><main><img src="x.png"><input type="text"></main></body></html>')
+    assert serious_violations(axe, page) != []
