@@ -81,6 +81,24 @@ def audit_verify() -> None:
     click.echo("The audit log is intact.")
 
 
+@click.command("jobs-worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def jobs_worker(burst: bool) -> None:
+    """Run background jobs from Redis (needs REDIS_URL); without Redis, jobs run inside the web process."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from app.services import jobs
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: jobs run in the web process, no worker is needed.")
+    connection = Redis.from_url(url)
+    jobs.reap_stale()
+    Worker([Queue(jobs.QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst)
+
+
 def init_app(app: Flask) -> None:
-    for command in (demo_data, create_user, audit_verify):
+    for command in (demo_data, create_user, audit_verify, jobs_worker):
         app.cli.add_command(command)
