@@ -1,0 +1,388 @@
+"""Relevance of supporters' expertise to schools' support requests: thesaurus-aware TF-IDF, sparse and chunked."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+__all__ = ["Weights", "RelevanceModel", "Thesaurus", "load_thesaurus", "normalise", "score", "explain"]
+
+# Words every request or every supporter uses: matching on them says nothing about fit.
+_DOMAIN_STOP = {
+    "pupil", "student", "child", "children", "school", "staff", "teacher", "need", "needs", "support",
+    "lead", "leader", "leads", "led", "work", "working", "use", "using", "new", "poor", "weak", "low", "lack",
+    "lacks", "struggle", "many", "few", "only", "well", "help", "want", "improve", "improving", "develop",
+    "developing", "development", "year", "years", "ha", "wa", "doe", "don", "dont", "cant", "isnt", "arent",
+    "werent", "havent", "doesnt", "didnt", "wont", "ve", "ll", "rate", "result", "results", "outcome",
+    "outcomes", "including", "across", "our", "specialist", "expert", "experience", "trust", "primary",
+    "secondary", "high", "very", "good", "strong", "skill", "skills", "training", "trainer", "programme",
+}
+_STOP = frozenset(ENGLISH_STOP_WORDS) | _DOMAIN_STOP
+
+# Acronyms that are also ordinary English words: they only count when written in capitals.
+_CASE_SENSITIVE = ("SEND", "ARE", "RE", "PA", "AP", "PE", "CL", "TA", "TAS", "SALT", "PACE", "DT")
+
+_US_TO_UK = {
+    "behavior": "behaviour", "behaviors": "behaviours", "behavioral": "behavioural", "center": "centre",
+    "counseling": "counselling", "counselor": "counsellor", "color": "colour", "program": "programme",
+    "programs": "programmes", "math": "maths", "practise": "practice", "practising": "practicing",
+    "enrollment": "enrolment", "modeling": "modelling", "judgment": "judgement", "labeled": "labelled",
+}
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+")
+_YEAR_RE = re.compile(r"\b(?:years?|yrs?|y)\s*(\d{1,2})(?:\s*(?:-|to|/|and|&)\s*(?:years?|yrs?|y)?\s*(\d{1,2}))?\b")
+_KS_RE = re.compile(r"\b(?:ks|key\s*stage)\s*([1-5])\b")
+_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6"}
+
+
+def normalise(text: str, *, thesaurus_term: bool = False) -> str:
+    """Lower-case text with school shorthand unified: Y1/Year 1 -> year1, KS2/Key Stage 2 -> ks2, US -> UK spelling."""
+    if not text:
+        return ""
+    text = text.replace("’", "'").replace("‘", "'")
+    if not thesaurus_term:  # thesaurus data is lower case throughout, and its "pe" means PE
+        for word in _CASE_SENSITIVE:
+            text = re.sub(rf"\b{word.lower()}\b", " ", text)
+            text = re.sub(rf"\b{word}\b", word.lower(), text)
+    text = text.lower()
+    text = re.sub(r"(\w)'s\b", r"\1", text)
+    text = text.replace("'", "")
+    text = text.replace("&", " and ").replace("+", " plus ")
+    text = re.sub(r"\b(year|key stage) (one|two|three|four|five|six)\b", lambda m: f"{m[1]} {_NUMBER_WORDS[m[2]]}", text)
+
+    def years(m: re.Match[str]) -> str:
+        a, b = int(m[1]), int(m[2]) if m[2] else None
+        if b is None:
+            return f" year{a} "
+        if b > a and b - a <= 6:
+            return " " + " ".join(f"year{y}" for y in range(a, b + 1)) + " "
+        return f" year{a} year{b} "
+
+    text = _YEAR_RE.sub(years, text)
+    text = _KS_RE.sub(lambda m: f" ks{m[1]} ", text)
+    text = re.sub(r"\b(\d)\s*-\s*year\s*-?\s*olds?\b", r"\1 year olds", text)
+    tokens = _TOKEN_RE.findall(text.replace("-", " "))
+    return " ".join(_US_TO_UK.get(t, t) for t in tokens)
+
+
+@lru_cache(maxsize=65536)
+def stem(token: str) -> str:
+    """A light English stemmer: enough to join plurals and verb forms (blending/blend, mentors/mentoring)."""
+    t = token
+    if len(t) <= 3 or not t.isalpha():
+        return t
+    if t.endswith("ies") and len(t) > 4:
+        t = t[:-3] + "y"
+    elif t.endswith("sses"):
+        t = t[:-2]
+    elif t.endswith("s") and not t.endswith(("ss", "us", "is")):
+        t = t[:-1]
+    if t.endswith("ing") and len(t) > 5:
+        t = t[:-3]
+    elif t.endswith("ed") and len(t) > 4:
+        t = t[:-2]
+    if t.endswith("ation") and len(t) > 7:
+        t = t[:-3]
+    elif t.endswith("ator") and len(t) > 6:
+        t = t[:-2]
+    if t.endswith("e") and len(t) > 4:
+        t = t[:-1]
+    if len(t) > 3 and t[-1] == t[-2] and t[-1] not in "lsz":
+        t = t[:-1]
+    return t
+
+
+@dataclass(frozen=True)
+class Concept:
+    key: str
+    label: str
+    parents: tuple[str, ...] = ()
+
+
+@dataclass
+class Thesaurus:
+    """Acronym expansions and concept groups, with terms held as tuples of stems for phrase matching."""
+
+    acronyms: dict[str, tuple[str, ...]]
+    concepts: dict[str, Concept]
+    # first stem -> [(term stems, concept key, surface term)], longest first
+    index: dict[str, list[tuple[tuple[str, ...], str, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Thesaurus:
+        acronyms = {
+            k.lower(): tuple(stem(t) for t in normalise(v, thesaurus_term=True).split())
+            for k, v in data.get("acronyms", {}).items()
+        }
+        concepts: dict[str, Concept] = {}
+        index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        for key, spec in data.get("concepts", {}).items():
+            concepts[key] = Concept(key, spec.get("label", key.replace("_", " ")), tuple(spec.get("parents", ())))
+            for term in spec.get("terms", ()):
+                stems = tuple(stem(t) for t in normalise(term, thesaurus_term=True).split())
+                if not stems:
+                    continue
+                index.setdefault(stems[0], []).append((stems, key, term))
+        for entries in index.values():
+            entries.sort(key=lambda e: -len(e[0]))
+        return cls(acronyms, concepts, index)
+
+    def match(self, stems: Sequence[str]) -> list[tuple[str, int, int, str]]:
+        """(concept, start, end, term) for every thesaurus term found in a stemmed token sequence."""
+        found = []
+        n = len(stems)
+        for i, s in enumerate(stems):
+            for term, key, surface in self.index.get(s, ()):
+                if i + len(term) <= n and tuple(stems[i : i + len(term)]) == term:
+                    found.append((key, i, i + len(term), surface))
+        return found
+
+
+@lru_cache(maxsize=4)
+def load_thesaurus(name: str = "thesaurus.json") -> Thesaurus:
+    """The thesaurus shipped in matching/data, parsed once per process."""
+    raw = resources.files("matching").joinpath("data", name).read_text(encoding="utf-8")
+    return Thesaurus.from_dict(json.loads(raw))
+
+
+@dataclass
+class Analysed:
+    """One text broken into what the vectorisers need, plus surface forms for explanations."""
+
+    words: list[str]  # stems of content words, with acronym expansions appended
+    concepts: list[str]  # concept keys (parents repeated with lower weight via 'broad:' prefix)
+    char_text: str
+    surface: dict[str, str]  # stem -> first surface word seen
+    concept_terms: dict[str, list[str]]  # concept key -> surface terms that triggered it
+
+
+def analyse(text: str, thesaurus: Thesaurus, *, expand_acronyms: bool = True, parents: bool = True) -> Analysed:
+    norm = normalise(text)
+    tokens = norm.split()
+    stems = [stem(t) for t in tokens]
+    surface: dict[str, str] = {}
+    words: list[str] = []
+    for tok, st in zip(tokens, stems, strict=True):
+        if st in _STOP or tok in _STOP or tok.isdigit() or len(tok) < 2:
+            continue
+        surface.setdefault(st, tok)
+        words.append(st)
+        if expand_acronyms and tok in thesaurus.acronyms:
+            words.extend(w for w in thesaurus.acronyms[tok] if w not in _STOP and w not in words)
+    concepts: list[str] = []
+    concept_terms: dict[str, list[str]] = {}
+    for key, i, j, _term in thesaurus.match(stems):
+        phrase = " ".join(tokens[i:j])
+        terms = concept_terms.setdefault(key, [])
+        if phrase not in terms:
+            terms.append(phrase)
+            concepts.append(key)
+    if parents:
+        # Every concept also emits a "broad:" token for itself and its parents, so "online safety" on one side
+        # meets "safeguarding" on the other through broad:safeguarding, more weakly than an exact concept.
+        for key in list(dict.fromkeys(concepts)):
+            for broad in (key, *thesaurus.concepts[key].parents):
+                token = "broad:" + broad
+                if token not in concepts:
+                    concepts.append(token)
+    char_text = " ".join(tokens)
+    return Analysed(words, concepts, char_text, surface, concept_terms)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Share of each block in the final score; they are normalised to sum to 1."""
+
+    word: float = 0.35
+    concept: float = 0.45
+    char: float = 0.20
+    bigrams: bool = True
+    expand_acronyms: bool = True
+    parents: bool = True
+    calibrate: bool = True
+
+    def shares(self) -> tuple[float, float, float]:
+        total = self.word + self.concept + self.char
+        if total <= 0:
+            raise ValueError("at least one block weight must be positive")
+        return self.word / total, self.concept / total, self.char / total
+
+
+DEFAULT_WEIGHTS = Weights()
+PLAIN_TFIDF = Weights(word=1.0, concept=0.0, char=0.0, bigrams=False, expand_acronyms=False, parents=False)
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _with_bigrams(stems: list[str]) -> list[str]:
+    return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
+
+
+class RelevanceModel:
+    """Fit on the texts of one run, then give blocks of weighted, L2-normalised sparse vectors."""
+
+    def __init__(self, weights: Weights = DEFAULT_WEIGHTS, thesaurus: Thesaurus | None = None):
+        self.weights = weights
+        self.thesaurus = thesaurus or load_thesaurus()
+        self._word: TfidfVectorizer | None = None
+        self._concept: TfidfVectorizer | None = None
+        self._char: TfidfVectorizer | None = None
+
+    def _analyse(self, texts: Iterable[str]) -> list[Analysed]:
+        w = self.weights
+        return [analyse(t or "", self.thesaurus, expand_acronyms=w.expand_acronyms, parents=w.parents) for t in texts]
+
+    def _word_tokens(self, a: Analysed) -> list[str]:
+        return _with_bigrams(a.words) if self.weights.bigrams else a.words
+
+    def fit(self, texts: Sequence[str]) -> RelevanceModel:
+        docs = self._analyse(texts)
+        word_share, concept_share, char_share = self.weights.shares()
+        # token_pattern=None: the analyser is ours, so sklearn must not warn about an unused pattern
+        common = {"analyzer": _identity, "lowercase": False, "sublinear_tf": True, "token_pattern": None}
+        self._word = self._fit_or_none(word_share, TfidfVectorizer(**common), [self._word_tokens(d) for d in docs])
+        self._concept = self._fit_or_none(concept_share, TfidfVectorizer(**common), [d.concepts for d in docs])
+        self._char = self._fit_or_none(
+            char_share,
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1),
+            [d.char_text for d in docs],
+        )
+        return self
+
+    @staticmethod
+    def _fit_or_none(share: float, vec: TfidfVectorizer, data: list) -> TfidfVectorizer | None:
+        if share <= 0:
+            return None
+        try:
+            return vec.fit(data)
+        except ValueError:  # empty vocabulary: every text was blank or stop words only
+            return None
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Rows whose dot products are the weighted sum of word, concept and character cosines."""
+        docs = self._analyse(texts)
+        word_share, concept_share, char_share = self.weights.shares()
+        blocks = []
+        if self._word is not None:
+            blocks.append(math.sqrt(word_share) * self._word.transform([self._word_tokens(d) for d in docs]))
+        if self._concept is not None:
+            blocks.append(math.sqrt(concept_share) * self._concept.transform([d.concepts for d in docs]))
+        if self._char is not None:
+            blocks.append(math.sqrt(char_share) * self._char.transform([d.char_text for d in docs]))
+        if not blocks:
+            return sp.csr_matrix((len(docs), 1), dtype=np.float64)
+        return sp.hstack(blocks, format="csr", dtype=np.float64)
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        # Short texts give modest cosines even for a perfect match; a square root spreads them over
+        # [0, 1] so the allocator's min_score reads naturally, without changing any ranking.
+        return np.sqrt(np.clip(raw, 0.0, 1.0)) if self.weights.calibrate else np.clip(raw, 0.0, 1.0)
+
+
+def _top_k_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column, value of each row's k largest positive entries (ties broken by lower column)."""
+    n_rows, n_cols = block.shape
+    k = min(k, n_cols)
+    if k < n_cols:
+        part = np.argpartition(-block, k - 1, axis=1)[:, :k]
+    else:
+        part = np.broadcast_to(np.arange(n_cols), (n_rows, n_cols))
+    vals = np.take_along_axis(block, part, axis=1)
+    rows = np.repeat(np.arange(n_rows), part.shape[1])
+    cols = part.ravel()
+    vals = vals.ravel()
+    keep = vals > 0
+    return rows[keep], cols[keep], vals[keep]
+
+
+def score(
+    request_texts: Sequence[str],
+    supporter_texts: Sequence[str],
+    *,
+    top_k: int | None = None,
+    weights: Weights = DEFAULT_WEIGHTS,
+    chunk_rows: int | None = None,
+) -> sp.csr_matrix:
+    """(n_requests x n_supporters) relevance in [0,1]; with top_k only each request's top_k supporters are kept."""
+    n_req, n_sup = len(request_texts), len(supporter_texts)
+    if n_req == 0 or n_sup == 0:
+        return sp.csr_matrix((n_req, n_sup), dtype=np.float64)
+    model = RelevanceModel(weights).fit(list(request_texts) + list(supporter_texts))
+    req = model.transform(request_texts)
+    sup_t = model.transform(supporter_texts).T.tocsc()
+    # Rows per chunk so a dense chunk of scores stays near 64 MB whatever the number of supporters.
+    rows = chunk_rows or max(1, min(n_req, 8_000_000 // max(n_sup, 1)))
+    out_rows, out_cols, out_vals = [], [], []
+    for start in range(0, n_req, rows):
+        block = (req[start : start + rows] @ sup_t).toarray()
+        block = model.calibrate(block)
+        if top_k is not None:
+            r, c, v = _top_k_rows(block, top_k)
+        else:
+            r, c = np.nonzero(block)
+            v = block[r, c]
+        out_rows.append(r + start)
+        out_cols.append(c)
+        out_vals.append(v)
+    result = sp.csr_matrix(
+        (np.concatenate(out_vals), (np.concatenate(out_rows), np.concatenate(out_cols))),
+        shape=(n_req, n_sup),
+        dtype=np.float64,
+    )
+    result.sort_indices()
+    return result
+
+
+def _readable_concept(label: str, req_terms: list[str], sup_terms: list[str]) -> str:
+    shared = [t for t in req_terms if t in sup_terms]
+    if shared and set(req_terms) == set(sup_terms):
+        return f"{label} ({', '.join(shared[:2])})" if shared[0] != label else label
+    left = ", ".join(req_terms[:2])
+    right = ", ".join(t for t in sup_terms[:2])
+    return f"{label} ({left} ~ {right})"
+
+
+def explain(request_text: str, supporter_text: str, limit: int = 5) -> list[str]:
+    """Human-readable terms/topics that made the match (for the `why` field)."""
+    if limit <= 0:
+        return []
+    thesaurus = load_thesaurus()
+    req = analyse(request_text or "", thesaurus)
+    sup = analyse(supporter_text or "", thesaurus)
+    items: list[tuple[float, str]] = []
+    covered: set[str] = set()
+    for key, req_terms in req.concept_terms.items():
+        sup_terms = sup.concept_terms.get(key)
+        if not sup_terms:
+            continue
+        label = thesaurus.concepts[key].label
+        # specific concepts (fewer trigger terms) explain more than broad ones such as "English"
+        weight = 2.0 + len(req_terms) + len(sup_terms)
+        items.append((weight, _readable_concept(label, req_terms, sup_terms)))
+        covered.update(stem(w) for t in req_terms + sup_terms for w in t.split())
+    req_broad = {c[6:] for c in req.concepts if c.startswith("broad:")} | set(req.concept_terms)
+    sup_broad = {c[6:] for c in sup.concepts if c.startswith("broad:")} | set(sup.concept_terms)
+    for key in sorted((req_broad & sup_broad) - (set(req.concept_terms) & set(sup.concept_terms))):
+        items.append((1.0, thesaurus.concepts[key].label))
+    sup_words = set(sup.words)
+    for st in dict.fromkeys(req.words):
+        if st in sup_words and st not in covered and st in req.surface:
+            items.append((0.5 + len(st) / 100, req.surface[st]))
+            covered.add(st)
+    items.sort(key=lambda x: -x[0])
+    seen: list[str] = []
+    for _, text in items:
+        if text not in seen:
+            seen.append(text)
+    return seen[:limit]
