@@ -1,4 +1,4 @@
-"""Measure relevance methods on the labelled sets: `python -m matching.evaluate [--set dev|heldout] [--method NAME]`."""
+"""Measure relevance methods on labelled sets: `python -m matching.evaluate [--set dev|heldout]`."""
 
 from __future__ import annotations
 
@@ -84,7 +84,9 @@ def ours(weights: Weights) -> Callable[[Sequence[str], Sequence[str]], np.ndarra
     return run
 
 
-def with_lsa(weights: Weights, dims: int = 60, mix: float = 0.3) -> Callable[[Sequence[str], Sequence[str]], np.ndarray]:
+def with_lsa(
+    weights: Weights, dims: int = 60, mix: float = 0.3
+) -> Callable[[Sequence[str], Sequence[str]], np.ndarray]:
     """Our blocks plus latent semantic analysis over them, mixed in at `mix`."""
 
     def run(requests: Sequence[str], supporters: Sequence[str]) -> np.ndarray:
@@ -156,7 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"set {args.set}: {len(data.request_ids)} requests x {len(data.supporter_ids)} supporters")
     if args.grid:
         for ndcg, p1, w in grid(data)[:10]:
-            print(f"ndcg@5 {ndcg:.3f}  p@1 {p1:.3f}  word {w.word:.2f} concept {w.concept:.2f} char {w.char:.2f}")
+            print(
+                f"ndcg@5 {ndcg:.3f} p@1 {p1:.3f} word {w.word:.2f} concept {w.concept:.2f} char {w.char:.2f}"
+            )
         return 0
     names = args.method or list(METHODS)
     print(f"{'method':36s} {'nDCG@5':>7s} {'P@1':>6s} {'time s':>7s}")

@@ -1,4 +1,4 @@
-"""Relevance of supporters' expertise to schools' support requests: thesaurus-aware TF-IDF, sparse and chunked."""
+"""Relevance of supporters' expertise to schools' requests: thesaurus-aware TF-IDF, sparse and chunked."""
 
 from __future__ import annotations
 
@@ -18,13 +18,82 @@ __all__ = ["Weights", "RelevanceModel", "Thesaurus", "load_thesaurus", "normalis
 
 # Words every request or every supporter uses: matching on them says nothing about fit.
 _DOMAIN_STOP = {
-    "pupil", "student", "child", "children", "school", "staff", "teacher", "need", "needs", "support",
-    "lead", "leader", "leads", "led", "work", "working", "use", "using", "new", "poor", "weak", "low", "lack",
-    "lacks", "struggle", "many", "few", "only", "well", "help", "want", "improve", "improving", "develop",
-    "developing", "development", "year", "years", "ha", "wa", "doe", "don", "dont", "cant", "isnt", "arent",
-    "werent", "havent", "doesnt", "didnt", "wont", "ve", "ll", "rate", "result", "results", "outcome",
-    "outcomes", "including", "across", "our", "specialist", "expert", "experience", "trust", "primary",
-    "secondary", "high", "very", "good", "strong", "skill", "skills", "training", "trainer", "programme",
+    "pupil",
+    "student",
+    "child",
+    "children",
+    "school",
+    "staff",
+    "teacher",
+    "need",
+    "needs",
+    "support",
+    "lead",
+    "leader",
+    "leads",
+    "led",
+    "work",
+    "working",
+    "use",
+    "using",
+    "new",
+    "poor",
+    "weak",
+    "low",
+    "lack",
+    "lacks",
+    "struggle",
+    "many",
+    "few",
+    "only",
+    "well",
+    "help",
+    "want",
+    "improve",
+    "improving",
+    "develop",
+    "developing",
+    "development",
+    "year",
+    "years",
+    "ha",
+    "wa",
+    "doe",
+    "don",
+    "dont",
+    "cant",
+    "isnt",
+    "arent",
+    "werent",
+    "havent",
+    "doesnt",
+    "didnt",
+    "wont",
+    "ve",
+    "ll",
+    "rate",
+    "result",
+    "results",
+    "outcome",
+    "outcomes",
+    "including",
+    "across",
+    "our",
+    "specialist",
+    "expert",
+    "experience",
+    "trust",
+    "primary",
+    "secondary",
+    "high",
+    "very",
+    "good",
+    "strong",
+    "skill",
+    "skills",
+    "training",
+    "trainer",
+    "programme",
 }
 _STOP = frozenset(ENGLISH_STOP_WORDS) | _DOMAIN_STOP
 
@@ -32,20 +101,34 @@ _STOP = frozenset(ENGLISH_STOP_WORDS) | _DOMAIN_STOP
 _CASE_SENSITIVE = ("SEND", "ARE", "RE", "PA", "AP", "PE", "CL", "TA", "TAS", "SALT", "PACE", "DT")
 
 _US_TO_UK = {
-    "behavior": "behaviour", "behaviors": "behaviours", "behavioral": "behavioural", "center": "centre",
-    "counseling": "counselling", "counselor": "counsellor", "color": "colour", "program": "programme",
-    "programs": "programmes", "math": "maths", "practise": "practice", "practising": "practicing",
-    "enrollment": "enrolment", "modeling": "modelling", "judgment": "judgement", "labeled": "labelled",
+    "behavior": "behaviour",
+    "behaviors": "behaviours",
+    "behavioral": "behavioural",
+    "center": "centre",
+    "counseling": "counselling",
+    "counselor": "counsellor",
+    "color": "colour",
+    "program": "programme",
+    "programs": "programmes",
+    "math": "maths",
+    "practise": "practice",
+    "practising": "practicing",
+    "enrollment": "enrolment",
+    "modeling": "modelling",
+    "judgment": "judgement",
+    "labeled": "labelled",
 }
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
-_YEAR_RE = re.compile(r"\b(?:years?|yrs?|y)\s*(\d{1,2})(?:\s*(?:-|to|/|and|&)\s*(?:years?|yrs?|y)?\s*(\d{1,2}))?\b")
+_YEAR_RE = re.compile(
+    r"\b(?:years?|yrs?|y)\s*(\d{1,2})(?:\s*(?:-|to|/|and|&)\s*(?:years?|yrs?|y)?\s*(\d{1,2}))?\b"
+)
 _KS_RE = re.compile(r"\b(?:ks|key\s*stage)\s*([1-5])\b")
 _NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6"}
 
 
 def normalise(text: str, *, thesaurus_term: bool = False) -> str:
-    """Lower-case text with school shorthand unified: Y1/Year 1 -> year1, KS2/Key Stage 2 -> ks2, US -> UK spelling."""
+    """Lower-case text with school shorthand unified: Y1 -> year1, Key Stage 2 -> ks2, US -> UK spelling."""
     if not text:
         return ""
     text = text.replace("’", "'").replace("‘", "'")
@@ -57,7 +140,9 @@ def normalise(text: str, *, thesaurus_term: bool = False) -> str:
     text = re.sub(r"(\w)'s\b", r"\1", text)
     text = text.replace("'", "")
     text = text.replace("&", " and ").replace("+", " plus ")
-    text = re.sub(r"\b(year|key stage) (one|two|three|four|five|six)\b", lambda m: f"{m[1]} {_NUMBER_WORDS[m[2]]}", text)
+    text = re.sub(
+        r"\b(year|key stage) (one|two|three|four|five|six)\b", lambda m: f"{m[1]} {_NUMBER_WORDS[m[2]]}", text
+    )
 
     def years(m: re.Match[str]) -> str:
         a, b = int(m[1]), int(m[2]) if m[2] else None
@@ -126,7 +211,9 @@ class Thesaurus:
         concepts: dict[str, Concept] = {}
         index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
         for key, spec in data.get("concepts", {}).items():
-            concepts[key] = Concept(key, spec.get("label", key.replace("_", " ")), tuple(spec.get("parents", ())))
+            concepts[key] = Concept(
+                key, spec.get("label", key.replace("_", " ")), tuple(spec.get("parents", ()))
+            )
             for term in spec.get("terms", ()):
                 stems = tuple(stem(t) for t in normalise(term, thesaurus_term=True).split())
                 if not stems:
@@ -165,7 +252,9 @@ class Analysed:
     concept_terms: dict[str, list[str]]  # concept key -> surface terms that triggered it
 
 
-def analyse(text: str, thesaurus: Thesaurus, *, expand_acronyms: bool = True, parents: bool = True) -> Analysed:
+def analyse(
+    text: str, thesaurus: Thesaurus, *, expand_acronyms: bool = True, parents: bool = True
+) -> Analysed:
     norm = normalise(text)
     tokens = norm.split()
     stems = [stem(t) for t in tokens]
@@ -241,7 +330,10 @@ class RelevanceModel:
 
     def _analyse(self, texts: Iterable[str]) -> list[Analysed]:
         w = self.weights
-        return [analyse(t or "", self.thesaurus, expand_acronyms=w.expand_acronyms, parents=w.parents) for t in texts]
+        return [
+            analyse(t or "", self.thesaurus, expand_acronyms=w.expand_acronyms, parents=w.parents)
+            for t in texts
+        ]
 
     def _word_tokens(self, a: Analysed) -> list[str]:
         return _with_bigrams(a.words) if self.weights.bigrams else a.words
@@ -251,8 +343,12 @@ class RelevanceModel:
         word_share, concept_share, char_share = self.weights.shares()
         # token_pattern=None: the analyser is ours, so sklearn must not warn about an unused pattern
         common = {"analyzer": _identity, "lowercase": False, "sublinear_tf": True, "token_pattern": None}
-        self._word = self._fit_or_none(word_share, TfidfVectorizer(**common), [self._word_tokens(d) for d in docs])
-        self._concept = self._fit_or_none(concept_share, TfidfVectorizer(**common), [d.concepts for d in docs])
+        self._word = self._fit_or_none(
+            word_share, TfidfVectorizer(**common), [self._word_tokens(d) for d in docs]
+        )
+        self._concept = self._fit_or_none(
+            concept_share, TfidfVectorizer(**common), [d.concepts for d in docs]
+        )
         self._char = self._fit_or_none(
             char_share,
             TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1),
@@ -314,7 +410,10 @@ def score(
     weights: Weights = DEFAULT_WEIGHTS,
     chunk_rows: int | None = None,
 ) -> sp.csr_matrix:
-    """(n_requests x n_supporters) relevance in [0,1]; with top_k only each request's top_k supporters are kept."""
+    """(n_requests x n_supporters) relevance in [0,1]; with top_k only each request's top_k are kept.
+
+    Works in chunks of requests, so 60,000 x 50,000 never builds a dense matrix.
+    """
     n_req, n_sup = len(request_texts), len(supporter_texts)
     if n_req == 0 or n_sup == 0:
         return sp.csr_matrix((n_req, n_sup), dtype=np.float64)
