@@ -112,9 +112,9 @@ METHODS: dict[str, Callable[[Sequence[str], Sequence[str]], np.ndarray]] = {
     "words+acronyms+bigrams": ours(replace(WORDS_NORMALISED, expand_acronyms=True, bigrams=True)),
     "char_ngrams": ours(Weights(word=0, concept=0, char=1)),
     "concepts_only": ours(Weights(word=0, concept=1, char=0)),
-    "words+concepts": ours(replace(W, char=0)),
-    "words+char": ours(replace(W, concept=0)),
-    "words+concepts+char (default)": ours(W),
+    "words+char": ours(replace(W, word=0.8, concept=0, char=0.2)),
+    "words+concepts+char": ours(replace(W, word=0.35, concept=0.45, char=0.2)),
+    "words+concepts (default)": ours(W),
     "default, no parent concepts": ours(replace(W, parents=False)),
     "default+lsa": with_lsa(W),
 }
