@@ -193,6 +193,7 @@ class Concept:
     key: str
     label: str
     parents: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
 
 
 @dataclass
@@ -214,7 +215,10 @@ class Thesaurus:
         index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
         for key, spec in data.get("concepts", {}).items():
             concepts[key] = Concept(
-                key, spec.get("label", key.replace("_", " ")), tuple(spec.get("parents", ()))
+                key,
+                spec.get("label", key.replace("_", " ")),
+                tuple(spec.get("parents", ())),
+                tuple(spec.get("related", ())),
             )
             for term in spec.get("terms", ()):
                 stems = tuple(stem(t) for t in normalise(term, thesaurus_term=True).split())
@@ -255,7 +259,12 @@ class Analysed:
 
 
 def analyse(
-    text: str, thesaurus: Thesaurus, *, expand_acronyms: bool = True, parents: bool = True
+    text: str,
+    thesaurus: Thesaurus,
+    *,
+    expand_acronyms: bool = True,
+    parents: bool = True,
+    related: bool = True,
 ) -> Analysed:
     norm = normalise(text)
     tokens = norm.split()
@@ -281,7 +290,8 @@ def analyse(
         # Every concept also emits a "broad:" token for itself and its parents, so "online safety" on one side
         # meets "safeguarding" on the other through broad:safeguarding, more weakly than an exact concept.
         for key in list(dict.fromkeys(concepts)):
-            for broad in (key, *thesaurus.concepts[key].parents):
+            concept = thesaurus.concepts[key]
+            for broad in (key, *concept.parents, *(concept.related if related else ())):
                 token = "broad:" + broad
                 if token not in concepts:
                     concepts.append(token)
@@ -301,6 +311,7 @@ class Weights:
     bigrams: bool = True
     expand_acronyms: bool = True
     parents: bool = True
+    related: bool = True
     calibrate: bool = True
 
     def shares(self) -> tuple[float, float, float]:
@@ -335,7 +346,13 @@ class RelevanceModel:
     def analyse(self, texts: Iterable[str]) -> list[Analysed]:
         w = self.weights
         return [
-            analyse(t or "", self.thesaurus, expand_acronyms=w.expand_acronyms, parents=w.parents)
+            analyse(
+                t or "",
+                self.thesaurus,
+                expand_acronyms=w.expand_acronyms,
+                parents=w.parents,
+                related=w.related,
+            )
             for t in texts
         ]
 
