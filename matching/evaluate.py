@@ -115,6 +115,8 @@ METHODS: dict[str, Callable[[Sequence[str], Sequence[str]], np.ndarray]] = {
     "words+char": ours(replace(W, word=0.8, concept=0, char=0.2)),
     "words+concepts+char": ours(replace(W, word=0.35, concept=0.45, char=0.2)),
     "words+concepts (default)": ours(W),
+    "default, no acronym expansion": ours(replace(W, expand_acronyms=False)),
+    "default, no bigrams": ours(replace(W, bigrams=False)),
     "default, no related concepts": ours(replace(W, related=False)),
     "default, no parent or related concepts": ours(replace(W, parents=False, related=False)),
     "default+lsa": with_lsa(W),

@@ -16,85 +16,20 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 __all__ = ["Weights", "RelevanceModel", "Thesaurus", "load_thesaurus", "normalise", "score", "explain"]
 
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words every request or every supporter uses: matching on them says nothing about fit.
-_DOMAIN_STOP = {
-    "pupil",
-    "student",
-    "child",
-    "children",
-    "school",
-    "staff",
-    "teacher",
-    "need",
-    "needs",
-    "support",
-    "lead",
-    "leader",
-    "leads",
-    "led",
-    "work",
-    "working",
-    "use",
-    "using",
-    "new",
-    "poor",
-    "weak",
-    "low",
-    "lack",
-    "lacks",
-    "struggle",
-    "many",
-    "few",
-    "only",
-    "well",
-    "help",
-    "want",
-    "improve",
-    "improving",
-    "develop",
-    "developing",
-    "development",
-    "year",
-    "years",
-    "ha",
-    "wa",
-    "doe",
-    "don",
-    "dont",
-    "cant",
-    "isnt",
-    "arent",
-    "werent",
-    "havent",
-    "doesnt",
-    "didnt",
-    "wont",
-    "ve",
-    "ll",
-    "rate",
-    "result",
-    "results",
-    "outcome",
-    "outcomes",
-    "including",
-    "across",
-    "our",
-    "specialist",
-    "expert",
-    "experience",
-    "trust",
-    "primary",
-    "secondary",
-    "high",
-    "very",
-    "good",
-    "strong",
-    "skill",
-    "skills",
-    "training",
-    "trainer",
-    "programme",
-}
+_DOMAIN_STOP = _word_set(
+    "pupil student child children school staff teacher need needs support lead leader leads led work "
+    "working use using new poor weak low lack lacks struggle many few only well help want improve "
+    "improving develop developing development year years ha wa doe don dont cant isnt arent werent "
+    "havent doesnt didnt wont ve ll rate result results outcome outcomes including across our "
+    "specialist expert experience trust primary secondary high very good strong skill skills training "
+    "trainer programme "
+)
 _STOP = frozenset(ENGLISH_STOP_WORDS) | _DOMAIN_STOP
 
 # Acronyms that are also ordinary English words: they only count when written in capitals.
@@ -188,6 +123,17 @@ def stem(token: str) -> str:
     return t
 
 
+# Words inside acronym expansions that would tie unrelated acronyms together (PSC and MTC both "check",
+# EHCP and RSHE both "health"); the acronym's concept carries its meaning instead.
+_EXPANSION_STOP = frozenset(
+    stem(w)
+    for w in _word_set(
+        "check level plan care education health national professional qualification team services "
+        "standard review framework related leader specialist centre excellence teaching additional"
+    )
+)
+
+
 @dataclass(frozen=True)
 class Concept:
     key: str
@@ -277,7 +223,10 @@ def analyse(
         surface.setdefault(st, tok)
         words.append(st)
         if expand_acronyms and tok in thesaurus.acronyms:
-            words.extend(w for w in thesaurus.acronyms[tok] if w not in _STOP and w not in words)
+            for w in thesaurus.acronyms[tok]:
+                if w not in _STOP and w not in _EXPANSION_STOP and w not in words:
+                    words.append(w)
+                    surface.setdefault(w, tok)
     concepts: list[str] = []
     concept_terms: dict[str, list[str]] = {}
     for key, i, j, _term in thesaurus.match(stems):
@@ -511,6 +460,11 @@ def _readable_concept(label: str, req_terms: list[str], sup_terms: list[str], th
     return f"{label}: {detail}" if detail and detail.lower() != label.lower() else label
 
 
+def _broad_keys(key: str, thesaurus: Thesaurus) -> set[str]:
+    concept = thesaurus.concepts[key]
+    return {key, *concept.parents, *concept.related}
+
+
 def explain(request_text: str, supporter_text: str, limit: int = 5) -> list[str]:
     """Human-readable terms/topics that made the match (for the `why` field)."""
     if limit <= 0:
@@ -529,15 +483,29 @@ def explain(request_text: str, supporter_text: str, limit: int = 5) -> list[str]
         weight = 2.0 + len(req_terms) + len(sup_terms)
         items.append((weight, _readable_concept(label, req_terms, sup_terms, thesaurus)))
         covered.update(stem(w) for t in req_terms + sup_terms for w in t.split())
-    req_broad = {c[6:] for c in req.concepts if c.startswith("broad:")} | set(req.concept_terms)
-    sup_broad = {c[6:] for c in sup.concepts if c.startswith("broad:")} | set(sup.concept_terms)
-    for key in sorted((req_broad & sup_broad) - (set(req.concept_terms) & set(sup.concept_terms))):
-        items.append((1.0, thesaurus.concepts[key].label))
+    # Topics linked only through a broader or related concept: say which two they are.
+    exact_shared = set(req.concept_terms) & set(sup.concept_terms)
+    req_links = {k: _broad_keys(k, thesaurus) for k in req.concept_terms}
+    sup_links = {k: _broad_keys(k, thesaurus) for k in sup.concept_terms}
+    distant: list[str] = []
+    for a, a_links in req_links.items():
+        for b, b_links in sup_links.items():
+            if a in exact_shared or b in exact_shared or not a_links & b_links:
+                continue
+            siblings = set(thesaurus.concepts[a].parents) & set(thesaurus.concepts[b].parents)
+            if not (b in a_links or a in b_links or siblings):
+                # two hops apart: true for the score but weak for a reader, so only a last resort
+                distant.append(f"{thesaurus.concepts[a].label} ~ {thesaurus.concepts[b].label}")
+                continue
+            label_a, label_b = thesaurus.concepts[a].label, thesaurus.concepts[b].label
+            items.append((1.0, label_a if a == b else f"{label_a} ~ {label_b}"))
     sup_words = set(sup.words)
     for st in dict.fromkeys(req.words):
         if st in sup_words and st not in covered and st in req.surface:
             items.append((0.5 + len(st) / 100, _display(req.surface[st], thesaurus)))
             covered.add(st)
+    if not items:
+        items = [(0.1, text) for text in distant]
     items.sort(key=lambda x: -x[0])
     seen: list[str] = []
     for _, text in items:

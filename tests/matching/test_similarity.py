@@ -170,11 +170,18 @@ def test_explain_for_every_graded_3_pair_on_dev():
                 assert explain(text, sup[sid]), (text, sup[sid])
 
 
+def test_every_scored_pair_on_dev_explains_itself():
+    data = load_set("dev")
+    m = score(data.request_texts, data.supporter_texts).tocoo()
+    for i, j in zip(m.row, m.col, strict=True):
+        assert explain(data.request_texts[i], data.supporter_texts[j]), (i, j)
+
+
 def test_dev_set_quality_does_not_regress():
-    # measured 0.951 nDCG@5 and 1.000 P@1 on dev (docs/relevance.md); the margin allows small thesaurus edits
+    # measured 0.970 nDCG@5 and 1.000 P@1 on dev (docs/relevance.md); the margin allows small thesaurus edits
     data = load_set("dev")
     metrics = evaluate(score(data.request_texts, data.supporter_texts).toarray(), data)
-    assert metrics["ndcg@5"] >= 0.93
+    assert metrics["ndcg@5"] >= 0.95
     assert metrics["p@1"] >= 0.95
 
 
