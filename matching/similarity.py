@@ -33,7 +33,22 @@ _DOMAIN_STOP = _word_set(
 _STOP = frozenset(ENGLISH_STOP_WORDS) | _DOMAIN_STOP
 
 # Acronyms that are also ordinary English words: they only count when written in capitals.
-_CASE_SENSITIVE = ("SEND", "ARE", "RE", "PA", "AP", "PE", "CL", "TA", "TAS", "SALT", "PACE", "DT")
+_CASE_SENSITIVE = (
+    "SEND",
+    "ARE",
+    "RE",
+    "PA",
+    "AP",
+    "PE",
+    "CL",
+    "TA",
+    "TAS",
+    "SALT",
+    "PACE",
+    "DT",
+    "IT",
+    "CIN",
+)
 
 _CASE_LOWER_RE = re.compile(r"\b(?:" + "|".join(w.lower() for w in _CASE_SENSITIVE) + r")\b")
 _CASE_UPPER_RE = re.compile(r"\b(?:" + "|".join(_CASE_SENSITIVE) + r")\b")
