@@ -163,8 +163,9 @@ class Thesaurus:
 
     acronyms: dict[str, tuple[str, ...]]
     concepts: dict[str, Concept]
-    # first stem -> [(term stems, concept key, surface term)], longest first
-    index: dict[str, list[tuple[tuple[str, ...], str, str]]] = field(default_factory=dict)
+    # term stems -> [(concept key, surface term)], and for each first stem the term lengths that start with it
+    terms: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
+    lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> Thesaurus:
@@ -173,7 +174,8 @@ class Thesaurus:
             for k, v in data.get("acronyms", {}).items()
         }
         concepts: dict[str, Concept] = {}
-        index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        terms: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        lengths: dict[str, set[int]] = {}
         for key, spec in data.get("concepts", {}).items():
             concepts[key] = Concept(
                 key,
@@ -185,19 +187,22 @@ class Thesaurus:
                 stems = tuple(stem(t) for t in normalise(term, thesaurus_term=True).split())
                 if not stems:
                     continue
-                index.setdefault(stems[0], []).append((stems, key, term))
-        for entries in index.values():
-            entries.sort(key=lambda e: -len(e[0]))
-        return cls(acronyms, concepts, index)
+                entries = terms.setdefault(stems, [])
+                if all(k != key for k, _ in entries):
+                    entries.append((key, term))
+                lengths.setdefault(stems[0], set()).add(len(stems))
+        return cls(acronyms, concepts, terms, {s: tuple(sorted(ls)) for s, ls in lengths.items()})
 
     def match(self, stems: Sequence[str]) -> list[tuple[str, int, int, str]]:
         """(concept, start, end, term) for every thesaurus term found in a stemmed token sequence."""
         found = []
         n = len(stems)
         for i, s in enumerate(stems):
-            for term, key, surface in self.index.get(s, ()):
-                if i + len(term) <= n and tuple(stems[i : i + len(term)]) == term:
-                    found.append((key, i, i + len(term), surface))
+            for length in self.lengths.get(s, ()):
+                if i + length > n:
+                    break
+                for key, surface in self.terms.get(tuple(stems[i : i + length]), ()):
+                    found.append((key, i, i + length, surface))
         return found
 
 
