@@ -152,11 +152,20 @@ def grid(data: LabelledSet) -> list[tuple[float, float, Weights]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m matching.evaluate", description=__doc__)
-    parser.add_argument("--set", default="dev", help="dev, heldout or a path to a labelled JSON set")
+    parser.add_argument(
+        "--set",
+        default="dev",
+        help="dev, heldout, heldout2..4, a path to a labelled JSON set, or a comma list",
+    )
     parser.add_argument("--method", action="append", choices=sorted(METHODS), help="repeat to pick several")
     parser.add_argument("--grid", action="store_true", help="search block weights on this set (dev only!)")
     parser.add_argument("--worst", type=int, default=0, help="also list the N worst requests of the default")
     args = parser.parse_args(argv)
+    if "," in args.set:
+        for name in args.set.split(","):
+            main([*(a for a in (argv or sys.argv[1:]) if a not in (args.set, "--set")), "--set", name])
+            print()
+        return 0
     data = load_set(args.set)
     print(f"set {args.set}: {len(data.request_ids)} requests x {len(data.supporter_ids)} supporters")
     if args.grid:

@@ -163,6 +163,7 @@ class Thesaurus:
 
     acronyms: dict[str, tuple[str, ...]]
     concepts: dict[str, Concept]
+    display: dict[str, str] = field(default_factory=dict)  # how a token is written for a reader: RWInc
     # term stems -> [(concept key, surface term)], and for each first stem the term lengths that start with it
     terms: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
     lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -191,7 +192,8 @@ class Thesaurus:
                 if all(k != key for k, _ in entries):
                     entries.append((key, term))
                 lengths.setdefault(stems[0], set()).add(len(stems))
-        return cls(acronyms, concepts, terms, {s: tuple(sorted(ls)) for s, ls in lengths.items()})
+        lengths_by_stem = {s: tuple(sorted(ls)) for s, ls in lengths.items()}
+        return cls(acronyms, concepts, dict(data.get("display", {})), terms, lengths_by_stem)
 
     def match(self, stems: Sequence[str]) -> list[tuple[str, int, int, str]]:
         """(concept, start, end, term) for every thesaurus term found in a stemmed token sequence."""
@@ -249,7 +251,11 @@ def analyse(
                     surface.setdefault(w, tok)
     concepts: list[str] = []
     concept_terms: dict[str, list[str]] = {}
-    for key, i, j, _term in thesaurus.match(stems):
+    matches = thesaurus.match(stems)
+    for key, i, j, _term in matches:
+        # longest match wins: "statutory assessment" is SEND, not also "assessment and data"
+        if any(k != key and a <= i and j <= b and (b - a) > (j - i) for k, a, b, _ in matches):
+            continue
         phrase = " ".join(tokens[i:j])
         terms = concept_terms.setdefault(key, [])
         if phrase not in terms:
@@ -450,7 +456,9 @@ def _display(phrase: str, thesaurus: Thesaurus) -> str:
     """A normalised phrase as a headteacher writes it: PSC, KS2, Year 1."""
     out = []
     for tok in phrase.split():
-        if m := re.fullmatch(r"year(\d{1,2})", tok):
+        if tok in thesaurus.display:
+            out.append(thesaurus.display[tok])
+        elif m := re.fullmatch(r"year(\d{1,2})", tok):
             out.append(f"Year {m[1]}")
         elif re.fullmatch(r"ks\d", tok) or tok in thesaurus.acronyms:
             out.append(tok.upper())
@@ -521,7 +529,13 @@ def explain(request_text: str, supporter_text: str, limit: int = 5) -> list[str]
             items.append((1.0, label_a if a == b else f"{label_a} ~ {label_b}"))
     sup_words = set(sup.words)
     for st in dict.fromkeys(req.words):
-        if st in sup_words and st not in covered and st in req.surface:
+        # an acronym's expansion ("PSC" -> phonics) is already told by the concept it triggered
+        if (
+            st in sup_words
+            and st not in covered
+            and st in req.surface
+            and stem(req.surface[st]) not in covered
+        ):
             items.append((0.5 + len(st) / 100, _display(req.surface[st], thesaurus)))
             covered.add(st)
     if not items:
