@@ -252,9 +252,10 @@ def analyse(
     concepts: list[str] = []
     concept_terms: dict[str, list[str]] = {}
     matches = thesaurus.match(stems)
+    phrases = [(k, a, b) for k, a, b, _ in matches if b - a > 1]  # only these can contain another match
     for key, i, j, _term in matches:
         # longest match wins: "statutory assessment" is SEND, not also "assessment and data"
-        if any(k != key and a <= i and j <= b and (b - a) > (j - i) for k, a, b, _ in matches):
+        if phrases and any(k != key and a <= i and j <= b and b - a > j - i for k, a, b in phrases):
             continue
         phrase = " ".join(tokens[i:j])
         terms = concept_terms.setdefault(key, [])
