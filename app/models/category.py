@@ -169,8 +169,12 @@ class SchoolCategorisation(db.Model):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     board_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     board_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Set when a scheme switch wrote this row: the decision it was mapped from, so later switches map from the
+    # decision itself and switching back restores the decided category exactly.
+    mapped_from_id: Mapped[int | None] = mapped_column(ForeignKey("school_categorisations.id", ondelete="SET NULL"))
 
     category: Mapped[Category] = relationship(lazy="joined")
+    mapped_from: Mapped[SchoolCategorisation | None] = relationship(remote_side=[id])
     school = relationship("School")
     decided_by = relationship("User", foreign_keys=[decided_by_id])
     board_confirmed_by = relationship("User", foreign_keys=[board_confirmed_by_id])

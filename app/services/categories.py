@@ -7,7 +7,10 @@ the lowest, the highest to the highest, and levels in between are spread in prop
 (towards more support): new = 1 + floor((old - 1) * (new_levels - 1) / (old_levels - 1) + 0.5).
 For example Three categories -> RAG: 1 -> GREEN, 2 -> AMBER, 3 -> URGENT ACTION; Four levels -> Core and second
 tier: Levels 1-2 -> Core, Levels 3-4 -> Second tier. The switch records a new categorisation for every
-categorised school, effective from the switch date, so the history shows both.
+categorised school, effective from the switch date, so the history shows both. A mapped row remembers the
+decision it came from, and every later switch maps from that decision, not from the mapped row: mapping never
+drifts through a chain of schemes, and switching back restores the CEO's decided category exactly. A mapped
+row keeps the board's confirmation of the decision it came from: the board confirmed the need, not its name.
 
 The audit's suggested category (`suggest`) first scores the school on a five-point need scale:
   5  Safeguarding Not Met, or any area graded Urgent Improvement;
@@ -256,16 +259,22 @@ def set_active_scheme(actor: User, scheme_id: int, on_date: date | None = None) 
     by_level = {c.need_level: c for c in scheme.categories}
     mapped = 0
     for school_id, current in current_categorisations(on_date).items():
-        old = current.category
-        if old.scheme_id == scheme.id:
+        if current.category.scheme_id == scheme.id:
             continue
-        level = map_level(old.need_level, old.scheme.levels, scheme.levels)
-        target = by_level[level]
+        decision = current.mapped_from or current
+        old = decision.category
+        if old.scheme_id == scheme.id:
+            target = old
+            rationale = f"Restored {old.name}, as decided, when the trust switched back to {scheme.name}."
+        else:
+            target = by_level[map_level(old.need_level, old.scheme.levels, scheme.levels)]
+            rationale = (f"Mapped from {old.scheme.name}: {old.name} (need level {old.need_level} of "
+                         f"{old.scheme.levels}) when the trust switched to {scheme.name}.")
         db.session.add(SchoolCategorisation(
             school_id=school_id, academic_year=AcademicYear.of(on_date).start, category_id=target.id,
-            rationale=(f"Mapped from {old.scheme.name}: {old.name} (need level {old.need_level} of "
-                       f"{old.scheme.levels}) when the trust switched to {scheme.name}."),
-            effective_from=on_date, decided_by_id=actor.id, audit_id=current.audit_id))
+            rationale=rationale, effective_from=on_date, decided_by_id=actor.id, audit_id=current.audit_id,
+            mapped_from_id=decision.id, board_confirmed_at=decision.board_confirmed_at,
+            board_confirmed_by_id=decision.board_confirmed_by_id))
         mapped += 1
     settings.category_scheme_id = scheme.id
     audit.record("category.scheme_changed", target_type="category_scheme", target_id=scheme.id, actor=actor,

@@ -189,11 +189,13 @@ def upgrade():
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('board_confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('board_confirmed_by_id', sa.Integer(), nullable=True),
+    sa.Column('mapped_from_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['audit_id'], ['school_audits.id'], name=op.f('fk_school_categorisations_audit_id_school_audits'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['board_confirmed_by_id'], ['users.id'], name=op.f('fk_school_categorisations_board_confirmed_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_school_categorisations_category_id_categories'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_school_categorisations_decided_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_school_categorisations_school_id_schools'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['mapped_from_id'], ['school_categorisations.id'], name=op.f('fk_school_categorisations_mapped_from_id_school_categorisations'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_school_categorisations'))
     )
     with op.batch_alter_table('school_categorisations', schema=None) as batch_op:

@@ -258,3 +258,22 @@ def test_service_refuses_the_wrong_roles(app):
         categories.confirm_by_board(ceo, row.id)
         with pytest.raises(IllegalTransition):
             categories.confirm_by_board(ceo, row.id)
+
+
+def test_switching_through_every_scheme_and_back_restores_the_decision(app):
+    schools = [_school(app) for _ in range(3)]
+    with app.app_context():
+        ceo = factories.user(role=Role.CEO)
+        for school, level in zip(schools, (1, 2, 3), strict=True):
+            factories.categorise(school, level=level)
+        for name in ("RAG with urgent action", "Four levels", "Core and second tier", "Risk matrix"):
+            categories.set_active_scheme(ceo, factories.scheme(name).id)
+        assert [categories.current_category(s.id).name for s in schools] == ["Category 1", "Category 2",
+                                                                             "Category 3"]  # Risk matrix
+        assert [categories.current_need_level(s.id) for s in schools] == [1, 2, 3]
+        categories.set_active_scheme(ceo, factories.scheme("Core and second tier").id)
+        assert [categories.current_category(s.id).name for s in schools] == ["Core", "Second tier", "Second tier"]
+        categories.set_active_scheme(ceo, factories.scheme("Three categories").id)
+        assert [categories.current_category(s.id).name for s in schools] == ["Category 1", "Category 2",
+                                                                             "Category 3"]
+        assert "Restored Category 2" in categories.current_categorisation(schools[1].id).rationale
