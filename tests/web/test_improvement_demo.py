@@ -74,3 +74,41 @@ def test_seed_schemes_command(app, runner):
     result = runner.invoke(args=["seed-schemes"])
     assert result.exit_code == 0
     assert "All five" in runner.invoke(args=["seed-schemes"]).output
+
+
+def _demo_login(app, email):
+    from app.models import User
+    from app.services import passwords
+    from tests import factories
+    from tests.conftest import Browser
+
+    with app.app_context():  # demo passwords are random; give the account the test password
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        user.password_hash = passwords.hash_password(factories.PASSWORD)
+        db.session.commit()
+    browser = Browser(app.test_client())
+    assert browser.login(email, factories.PASSWORD).status_code == 302
+    return browser
+
+
+def test_headteacher_dashboard_shows_the_schools_own_picture(app, demo):
+    page = _demo_login(app, "head.oakfield@fellside-trust.example").get("/").get_data(as_text=True)
+    assert "Category 2" in page and "category-badge" in page
+    assert "Improve early reading: Year 1 phonics screening check pass rate" in page
+    assert "Reception: communication and language" in page and "Submitted" in page
+    assert "Visits this term" in page
+    assert "Lunchtime behaviour" not in page  # another school's request
+
+
+def test_trust_dashboard_and_trustee_view(app, demo):
+    page = _demo_login(app, "deputy.ceo@fellside-trust.example").get("/").get_data(as_text=True)
+    assert "Schools by category" in page and "Category 3" in page and "Visits overdue or behind" in page
+    assert "Open support requests by area" in page
+    trustee = _demo_login(app, "trustee@fellside-trust.example")
+    page = trustee.get("/").get_data(as_text=True)
+    assert "Category 3" in page and "Lunchtime behaviour" not in page
+    requests_page = trustee.get("/requests/").get_data(as_text=True)
+    assert "Lunchtime behaviour" not in requests_page and "Fellside Primary" not in requests_page
+    for url in ("/categories/", "/priorities/", "/visits/", "/requests/"):
+        html = trustee.get(url).get_data(as_text=True)
+        assert " style=" not in html and "<script>" not in html, url

@@ -234,3 +234,14 @@ def test_open_for_matching_returns_accepted_requests_for_the_term(app):
         found = requests.open_for_matching(year, term)
         assert [r.id for r in found] == [wanted]
         assert [r.id for r in requests.open_for_matching(AcademicYear(year.start + 1), term)] == []
+
+
+def test_posting_to_another_schools_request_is_refused(app, login_as):
+    school, other = _school(app), _school(app)
+    with app.app_context():
+        theirs = factories.support_request(other).id
+        mine_priority = factories.priority(school).id
+    head, _ = login_as(Role.HEADTEACHER, school=school)
+    assert head.post(f"/requests/{theirs}/edit", _form(mine_priority), token_from="/").status_code == 403
+    assert head.post(f"/requests/{theirs}/submit", {"consent": "y"}, token_from="/").status_code == 403
+    assert _status(app, theirs) is S.DRAFT
