@@ -23,6 +23,12 @@ NAV: list[NavItem] = [
     NavItem("Schools", "schools.school_list", frozenset(Role)),
     NavItem("Accounts", "admin.user_list", frozenset({Role.ADMIN})),
     NavItem("Audit log", "audit.event_list", frozenset({Role.ADMIN, Role.CEO})),
+    NavItem("Categories", "categories.overview", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE, Role.ADMIN})),
+    NavItem("Priorities", "priorities.priority_list", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE,
+                                                                 Role.HEADTEACHER, Role.SCHOOL_STAFF})),
+    NavItem("Support requests", "requests.request_list", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE,
+                                                                    Role.HEADTEACHER, Role.SCHOOL_STAFF})),
+    NavItem("Visits", "visits.visit_list", frozenset({Role.CEO, Role.EXECUTIVE, Role.HEADTEACHER})),
 ]
 
 

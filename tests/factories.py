@@ -33,3 +33,118 @@ def user(role: Role = Role.HEADTEACHER, school: School | None = None, password: 
     db.session.add(obj)
     db.session.commit()
     return obj
+
+
+# --- school improvement: categories, priorities, support requests, visits ----------------------
+
+
+def scheme(name: str = "Three categories"):
+    from app.services import categories
+
+    categories.ensure_presets()
+    return categories.scheme_by_name(name)
+
+
+def activate(name: str):
+    """Make a preset the trust's active scheme without mapping anything (for tests)."""
+    from app.models import TrustSettings
+
+    chosen = scheme(name)
+    settings = db.session.scalar(db.select(TrustSettings)) or TrustSettings(trust_name="Test Trust")
+    settings.category_scheme_id = chosen.id
+    db.session.add(settings)
+    db.session.commit()
+    return chosen
+
+
+def categorise(school: School, level: int = 2, effective_from=None, scheme_name: str | None = None,
+               rationale: str = "Audit findings discussed with the headteacher."):
+    from datetime import date
+
+    from app.models import SchoolCategorisation
+    from app.services import categories
+    from app.terms import AcademicYear
+
+    chosen = scheme(scheme_name) if scheme_name else categories.active_scheme()
+    category = next(c for c in chosen.categories if c.need_level == level)
+    effective_from = effective_from or date.today()
+    row = SchoolCategorisation(school_id=school.id, academic_year=AcademicYear.of(effective_from).start,
+                               category_id=category.id, rationale=rationale, effective_from=effective_from)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def priority(school: School | None = None, year: int | None = None, **kw):
+    from app.models import Area, ImprovementPriority
+    from app.terms import AcademicYear
+
+    year = year if year is not None else AcademicYear.of(__import__("datetime").date.today()).start
+    values = dict(school_id=school.id if school else None, start_year=year,
+                  end_year=year if school else year + 2, area=Area.CURRICULUM,
+                  title="Improve early reading: Year 1 phonics screening check pass rate from 61% to 85%",
+                  description="Phonics teaching is inconsistent across Reception and Year 1.",
+                  success_criteria="85% of Year 1 pupils pass the phonics screening check in June.")
+    values.update(kw)
+    obj = ImprovementPriority(**values)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def support_request(school: School, status=None, priority_row=None, **kw):
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from app.models import Area, Funding, KeyStage, RequestStatus, SupportRequest, SupportType
+    from app.terms import current
+
+    year, term = current()
+    priority_row = priority_row or priority(school)
+    values = dict(school_id=school.id, priority_id=priority_row.id, status=status or RequestStatus.DRAFT,
+                  title="Phonics coaching for Year 1 teachers", area=Area.CURRICULUM, phase=Phase.PRIMARY,
+                  key_stage=KeyStage.KS1,
+                  need="Our Year 1 PSC pass rate dropped to 61% and too many pupils in KS1 can't blend.",
+                  evidence="PSC results 2026: 61% against 79% nationally; reading audit in October.",
+                  desired_outcomes="85% pass the PSC; every Year 1 teacher observed teaching phonics to the "
+                                   "scheme with fidelity.",
+                  target_date=date.today() + timedelta(days=120), support_type=SupportType.COACHING,
+                  days_requested=Decimal("4"), academic_year=year.start, term=term, preferred_dates="",
+                  funding=Funding.CORE, budget_gbp=None)
+    values.update(kw)
+    obj = SupportRequest(**values)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def visit(school: School, visitor: User | None = None, **kw):
+    from datetime import date
+
+    from app.models import Visit, VisitType
+
+    visitor = visitor or user(role=Role.EXECUTIVE)
+    values = dict(school_id=school.id, visit_date=date.today(), visitor_id=visitor.id,
+                  visit_type=VisitType.SCHOOL_IMPROVEMENT, evaluation={"curriculum_teaching": "Phonics is improving."},
+                  evidence="Observed four phonics sessions.", going_well="Consistent routines in Year 1.",
+                  next_steps="Keep-up sessions for the lowest 20%.")
+    values.update(kw)
+    obj = Visit(**values)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def sign_in(app, role: Role, school: School | None = None):
+    """A fresh client signed in as a new user of the role: for tests that need several people at once."""
+    from tests.conftest import Browser
+
+    with app.app_context():
+        if role in (Role.HEADTEACHER, Role.SCHOOL_STAFF) and school is None:
+            school = globals()["school"]()
+        person = user(role=role, school=school)
+        email = person.email
+    browser = Browser(app.test_client())
+    response = browser.login(email, PASSWORD)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
