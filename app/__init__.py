@@ -42,9 +42,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.views import admin, audit, auth, main, schools
+    from app.views import admin, audit, auth, main, nominations, register, schools
 
-    for module in (auth, main, admin, schools, audit):
+    for module in (auth, main, admin, schools, audit, register, nominations):
         app.register_blueprint(module.bp)
 
 
