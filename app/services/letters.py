@@ -33,8 +33,8 @@ EXPECTATIONS = (
 
 def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
-    body = ParagraphStyle("Body", parent=base["Normal"], fontName="Helvetica", fontSize=10.5, leading=14.5,
-                          spaceAfter=7)
+    body = ParagraphStyle("Body", parent=base["Normal"], fontName="Helvetica", fontSize=10, leading=13,
+                          spaceAfter=5)
     return {
         "trust": ParagraphStyle("Trust", parent=body, fontName="Helvetica-Bold", fontSize=19, leading=23,
                                 textColor=TRUST_BLUE, spaceAfter=1),
@@ -42,6 +42,7 @@ def _styles() -> dict[str, ParagraphStyle]:
                                 spaceAfter=0),
         "right": ParagraphStyle("Right", parent=body, alignment=TA_RIGHT),
         "body": body,
+        "item": ParagraphStyle("Item", parent=body, spaceAfter=2),
         "address": ParagraphStyle("Address", parent=body, spaceAfter=0),
         "subject": ParagraphStyle("Subject", parent=body, fontName="Helvetica-Bold", fontSize=11.5, spaceBefore=4,
                                   spaceAfter=9),
@@ -59,8 +60,8 @@ def offer_letter(nomination, *, trust: str, ceo_name: str, on: date) -> bytes:
     st = _styles()
     year = AcademicYear.of(on)
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=22 * mm, rightMargin=22 * mm, topMargin=16 * mm,
-                            bottomMargin=18 * mm, title=f"Offer of a place on the talent register: "
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=22 * mm, rightMargin=22 * mm, topMargin=14 * mm,
+                            bottomMargin=14 * mm, title=f"Offer of a place on the talent register: "
                             f"{nomination.nominee_name}", author=trust)
 
     letterhead = Table([[ [_p(trust, st["trust"]), _p("School improvement · Talent register", st["strap"])] ]],
@@ -89,20 +90,20 @@ def offer_letter(nomination, *, trust: str, ceo_name: str, on: date) -> bytes:
         ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eef2f8")),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#b8c4d6")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]))
     first_name = nomination.nominee_name.split()[0] if nomination.nominee_name.split() else nomination.nominee_name
-    expectations = ListFlowable([ListItem(_p(text, st["body"]), leftIndent=12) for text in EXPECTATIONS],
+    expectations = ListFlowable([ListItem(_p(text, st["item"]), leftIndent=12) for text in EXPECTATIONS],
                                 bulletType="bullet", start="•", leftIndent=12)
     story = [
         letterhead,
-        Spacer(1, 8 * mm),
+        Spacer(1, 5 * mm),
         _p(long_date(on), st["right"]),
         _p(nomination.nominee_name, st["address"]),
         _p(nomination.nominee_post, st["address"]),
         _p(nomination.school.name, st["address"]),
-        Spacer(1, 8 * mm),
+        Spacer(1, 6 * mm),
         _p(f"Dear {nomination.nominee_name},", st["body"]),
         _p("Offer of a place on the talent register", st["subject"]),
         _p(f"Following your nomination by your headteacher, the reference they provided, and our visit, "
@@ -122,11 +123,11 @@ def offer_letter(nomination, *, trust: str, ceo_name: str, on: date) -> bytes:
            "your commitment to the children in all of our schools.", st["body"]),
         Spacer(1, 3 * mm),
         _p("Yours sincerely,", st["body"]),
-        Spacer(1, 10 * mm),
+        Spacer(1, 8 * mm),
         _p(ceo_name, st["address"]),
         _p("Chief Executive Officer", st["address"]),
         _p(trust, st["address"]),
-        Spacer(1, 10 * mm),
+        Spacer(1, 5 * mm),
         _p(f"Reference: nomination {nomination.id}. This letter was issued through the {trust} school "
            "improvement service.", st["small"]),
     ]
