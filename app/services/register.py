@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -418,10 +418,11 @@ def _has_tag(kind: TagKind, value: str):
 
 
 def search_query(filters: Filters, year: int, term: Term) -> Select:
-    days = (select(func.coalesce(func.sum(Availability.days), 0.0))
-            .where(Availability.entry_id == RegisterEntry.id, Availability.academic_year == year,
-                   Availability.term == term).scalar_subquery())
-    query = select(RegisterEntry)
+    # Availability is unique per (entry, year, term), so this outer join never repeats an entry.
+    this_term = aliased(Availability)
+    days = func.coalesce(this_term.days, 0.0)
+    query = select(RegisterEntry).outerjoin(this_term, and_(
+        this_term.entry_id == RegisterEntry.id, this_term.academic_year == year, this_term.term == term))
     for word in re.findall(r"\w[\w'+-]*", (filters.q or "").lower())[:8]:
         query = query.where(RegisterEntry.search_text.like(_like(word), escape="\\"))
     for kind, value in ((TagKind.AREA, filters.area), (TagKind.SUBJECT, filters.subject),
