@@ -355,3 +355,29 @@ def test_demo_register_covers_every_designation_and_state(app, runner):
     with app.app_context():
         assert (db.session.scalar(db.select(db.func.count()).select_from(RegisterEntry)),
                 db.session.scalar(db.select(db.func.count()).select_from(Nomination))) == counts
+
+
+def test_demo_pages_render_for_every_role(app, runner, browser):
+    from app.models import Nomination, User
+    from app.services import users
+
+    runner.invoke(args=["demo-data"])
+    with app.app_context():
+        for email in ("ceo@fellside-trust.example", "head.oakfield@fellside-trust.example",
+                      "staff.oakfield@fellside-trust.example", "trustee@fellside-trust.example"):
+            users.set_password(db.session.scalar(db.select(User).where(User.email == email)),
+                               db.session.scalar(db.select(User.id).where(User.email == email)),
+                               factories.PASSWORD)
+        nomination_ids = list(db.session.scalars(db.select(Nomination.id)))
+        entry_ids = list(db.session.scalars(db.select(RegisterEntry.id)))
+    for email in ("ceo@fellside-trust.example", "head.oakfield@fellside-trust.example",
+                  "staff.oakfield@fellside-trust.example", "trustee@fellside-trust.example"):
+        assert browser.login(email, factories.PASSWORD).status_code == 302
+        assert browser.get("/").status_code == 200
+        for nid in nomination_ids:
+            assert browser.get(f"/nominations/{nid}").status_code in (200, 403)
+        for entry_id in entry_ids[:8]:
+            assert browser.get(f"/register/{entry_id}").status_code in (200, 403)
+        browser.logout()
+    assert browser.login("staff.oakfield@fellside-trust.example", factories.PASSWORD).status_code == 302
+    assert "offered a place on the talent register" in browser.get("/").get_data(as_text=True)
