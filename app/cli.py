@@ -123,6 +123,29 @@ def demo_scheme(name: str) -> None:
     click.echo(f"The trust now uses {name}; {mapped} school(s) mapped by need level.")
 
 
+@click.command("register-daily")
+@with_appcontext
+def register_daily() -> None:
+    """Lapse register entries past their date and send renewal reminders (run once a day; safe to repeat)."""
+    from app.services import register
+
+    result = register.daily()
+    click.echo(f"{result['lapsed']} entries lapsed; {result['reminded']} renewal reminders queued.")
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail() -> None:
+    """Deliver the emails waiting in the outbox through MAIL_BACKEND."""
+    from app.services import notify
+
+    sent, failed = notify.deliver_pending()
+    click.echo(f"{sent} sent, {failed} failed (failed messages are tried again next time).")
+    if failed:
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
-    for command in (demo_data, create_user, audit_verify, jobs_worker, seed_schemes, demo_scheme):
+    for command in (demo_data, create_user, audit_verify, jobs_worker, seed_schemes, demo_scheme, register_daily,
+                    send_mail):
         app.cli.add_command(command)

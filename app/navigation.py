@@ -21,6 +21,9 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("Home", "main.home", frozenset(Role)),
     NavItem("Schools", "schools.school_list", frozenset(Role)),
+    NavItem("Talent register", "register.entry_list",
+            frozenset({Role.HEADTEACHER, Role.EXECUTIVE, Role.CEO, Role.TRUSTEE})),
+    NavItem("Nominations", "nominations.nomination_list", frozenset({Role.HEADTEACHER, Role.EXECUTIVE, Role.CEO})),
     NavItem("Accounts", "admin.user_list", frozenset({Role.ADMIN})),
     NavItem("Audit log", "audit.event_list", frozenset({Role.ADMIN, Role.CEO})),
     NavItem("Categories", "categories.overview", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE, Role.ADMIN})),

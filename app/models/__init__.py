@@ -15,7 +15,24 @@ from app.models.category import (
     SchoolCategorisation,
 )
 from app.models.job import Job, JobStatus
+from app.models.nomination import CLOSED_STATES, STATE_LABELS, Nomination, NominationEvent, NominationState
+from app.models.outbox import OutboxMessage
 from app.models.priority import ImprovementPriority
+from app.models.register import (
+    AUDIT_AREAS,
+    DESIGNATION_LABELS,
+    KEY_STAGES,
+    SUBJECTS,
+    WEEKDAYS,
+    Availability,
+    Designation,
+    DevelopmentKind,
+    DevelopmentRecord,
+    EntryStatus,
+    RegisterEntry,
+    RegisterTag,
+    TagKind,
+)
 from app.models.request import Funding, KeyStage, RequestStatus, SupportRequest, SupportType
 from app.models.school import PHASE_LABELS, Phase, School
 from app.models.settings import TrustSettings
@@ -38,6 +55,26 @@ __all__ = [
     "Grade",
     "ImprovementPriority",
     "KeyStage",
+    "AUDIT_AREAS",
+    "Availability",
+    "AuditEvent",
+    "CLOSED_STATES",
+    "DESIGNATION_LABELS",
+    "Designation",
+    "DevelopmentKind",
+    "DevelopmentRecord",
+    "EntryStatus",
+    "KEY_STAGES",
+    "Nomination",
+    "NominationEvent",
+    "NominationState",
+    "OutboxMessage",
+    "RegisterEntry",
+    "RegisterTag",
+    "STATE_LABELS",
+    "SUBJECTS",
+    "TagKind",
+    "WEEKDAYS",
     "PHASE_LABELS",
     "Phase",
     "ROLE_LABELS",

@@ -21,6 +21,9 @@ class HomeSummary:
     schools: list[School] = field(default_factory=list)
     #: school improvement: category, priorities, requests, visits (see _school_improvement, _trust_improvement)
     improvement: dict[str, Any] = field(default_factory=dict)
+    nominations: list = field(default_factory=list)
+    register_entry: object | None = None
+    nominations_as_nominee: list = field(default_factory=list)
 
 
 def home_summary(user: User) -> HomeSummary:
@@ -33,6 +36,7 @@ def home_summary(user: User) -> HomeSummary:
         summary.improvement = _school_improvement(user)
     elif user.role in (Role.CEO, Role.EXECUTIVE, Role.TRUSTEE):
         summary.improvement = _trust_improvement(user, summary.schools)
+    _talent(user, summary)
     if user.role == Role.ADMIN:
         summary.counts["users"] = db.session.scalar(select(func.count()).select_from(User)) or 0
         summary.counts["disabled"] = db.session.scalar(
@@ -78,6 +82,18 @@ def _trust_improvement(user: User, schools: list[School]) -> dict[str, Any]:
         "open_total": sum(open_by_area.values()),
         "can_act": user.role in (Role.CEO, Role.EXECUTIVE),
     }
+def _talent(user: User, summary: HomeSummary) -> None:
+    """Nominations and renewals waiting for this user; a supporter's own register page."""
+    from app.services import nominations, register
+
+    if user.role in (Role.HEADTEACHER, Role.EXECUTIVE, Role.CEO):
+        summary.counts["nominations_awaiting"] = nominations.awaiting_count(user)
+        summary.counts["renewals_due"] = len(register.renewals_due(user))
+    if user.role == Role.HEADTEACHER:
+        summary.nominations = nominations.list_for(user)[:10]
+    summary.register_entry = register.entry_of_user(user)
+    if user.role in (Role.HEADTEACHER, Role.SCHOOL_STAFF):
+        summary.nominations_as_nominee = nominations.for_nominee(user)
 
 
 def database_ok() -> bool:
