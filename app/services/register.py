@@ -361,10 +361,15 @@ def set_status(actor: User, entry_id: int, status: EntryStatus, reason: str = ""
     return entry
 
 
-def add_development(actor: User, entry_id: int, kind: DevelopmentKind, on: date | None, text: str) -> DevelopmentRecord:
+def require_development_access(actor: User, entry_id: int) -> RegisterEntry:
     entry = get(entry_id)
     if actor.role not in EDITORS and entry.user_id != actor.id:
         raise Forbidden("Only the person, the executive team or the CEO can add to the development record.")
+    return entry
+
+
+def add_development(actor: User, entry_id: int, kind: DevelopmentKind, on: date | None, text: str) -> DevelopmentRecord:
+    entry = require_development_access(actor, entry_id)
     try:
         kind = DevelopmentKind(kind)
     except ValueError as exc:

@@ -257,15 +257,14 @@ def nomination_accept(nomination_id: int):
 def _closing(nomination_id: int, prefix: str, action, done: str):
     _load(nomination_id)
     form = ReasonForm(prefix=prefix)
-    if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            abort(400)
-        flash("Give the reason, so the timeline explains what happened.", "danger")
-        return redirect(url_for("nominations.nomination_detail", nomination_id=nomination_id))
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
     try:
-        action(_me(), nomination_id, form.reason.data)
+        # The service checks who may act before it looks at the reason, so a refusal is always a 403.
+        action(_me(), nomination_id, form.reason.data or "")
     except ValidationError as exc:
-        flash(str(exc), "danger")
+        flash(str(exc) if form.reason.data else "Give the reason, so the timeline explains what happened.",
+              "danger")
     else:
         flash(done, "success")
     return redirect(url_for("nominations.nomination_detail", nomination_id=nomination_id))

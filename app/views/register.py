@@ -190,6 +190,9 @@ def entry_status(entry_id: int):
 def development_add(entry_id: int):
     form = DevelopmentForm()
     if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        register.require_development_access(_me(), entry_id)  # someone else gets a 403, not a form error
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "danger")
