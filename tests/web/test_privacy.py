@@ -419,3 +419,13 @@ def test_a_new_record_type_can_register_its_purge(app, rules):
         assert len(calls) == 1
     finally:
         del privacy.PURGERS["outbox_sent_test"]
+
+
+def test_retention_page_lists_the_schedule_with_change_links(app, rules, login_as):
+    browser, _ = login_as(Role.ADMIN)
+    html = browser.get("/privacy/retention").get_data(as_text=True)
+    assert "6 months after the nomination closed" in html and "Anonymised" in html
+    assert html.count("/privacy/retention/") == len(privacy.DEFAULT_RULES)
+    assert 'style="' not in html and "<script>" not in html
+    erase = browser.get("/privacy/erase").get_data(as_text=True)
+    assert "audit log is not changed" in erase and "6 years" in erase
