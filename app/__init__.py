@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
         main,
         nominations,
         priorities,
+        privacy,
         register,
         requests,
         schools,
@@ -57,7 +58,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, main, admin, schools, audit, register, nominations, categories, priorities, requests,
-                   visits):
+                   visits, privacy):
         app.register_blueprint(module.bp)
 
 

@@ -145,7 +145,52 @@ def send_mail() -> None:
         sys.exit(1)
 
 
+@click.command("subject-access")
+@with_appcontext
+@click.argument("email")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the JSON to this file instead of the screen.")
+def subject_access(email: str, output: str | None) -> None:
+    """Export everything held about the person with EMAIL as JSON (a subject access request); audited."""
+    import json
+
+    from app.services import privacy
+
+    try:
+        data = privacy.export_for(None, email)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if output:
+        Path(output).write_text(body + "\n", encoding="utf-8")
+        os.chmod(output, stat.S_IRUSR | stat.S_IWUSR)
+        click.echo(f"Written to {output}." if data["found"] else f"Nothing is held about that address; see {output}.")
+    else:
+        click.echo(body)
+
+
+@click.command("purge-expired")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Say what would be purged, change nothing.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Apply the schedule as on this date (YYYY-MM-DD); default today.")
+def purge_expired(dry_run: bool, today) -> None:
+    """Apply the retention schedule: delete or anonymise records past their period. Safe to run twice."""
+    from app.services import privacy
+
+    lines = privacy.purge_expired(today.date() if today else None, dry_run=dry_run)
+    verb = "would be" if dry_run else "were"
+    for line in lines:
+        if line.count is None:
+            click.echo(f"{line.record_type}: skipped (nothing to purge with yet).")
+        else:
+            click.echo(f"{line.record_type}: {line.count} {verb} {line.action.label} (older than "
+                       f"{line.cutoff.isoformat()}).")
+    if not dry_run and not any(line.count for line in lines):
+        click.echo("Nothing was past its retention period; nothing changed.")
+
+
 def init_app(app: Flask) -> None:
     for command in (demo_data, create_user, audit_verify, jobs_worker, seed_schemes, demo_scheme, register_daily,
-                    send_mail):
+                    send_mail, subject_access, purge_expired):
         app.cli.add_command(command)

@@ -32,6 +32,7 @@ NAV: list[NavItem] = [
     NavItem("Support requests", "requests.request_list", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE,
                                                                     Role.HEADTEACHER, Role.SCHOOL_STAFF})),
     NavItem("Visits", "visits.visit_list", frozenset({Role.CEO, Role.EXECUTIVE, Role.HEADTEACHER})),
+    NavItem("Data protection", "privacy.subject_access", frozenset({Role.ADMIN, Role.CEO})),
 ]
 
 

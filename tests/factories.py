@@ -238,3 +238,45 @@ def nomination(state="draft", school: School | None = None, head: User | None = 
     elif state == S.REJECTED:
         nominations.reject(executive, nom.id, "Not enough evidence of impact beyond own class.")
     return db.session.get(type(nom), nom.id), head
+
+
+# --- data protection ------------------------------------------------------------------------------------------
+
+
+def two_people():
+    """Two members of staff at one school with overlapping records; returns a dict of names and objects.
+
+    Rosalind (the subject) has an account, an accepted nomination with a reference, a register entry with a
+    development record, an email and a job; she also created a support request and acted on Bartholomew's
+    nomination. Bartholomew has a declined nomination (same headteacher) with his own reference and an email.
+    """
+    from app.models import DevelopmentKind, DevelopmentRecord, Job, NominationEvent, OutboxMessage
+    from app.services import audit
+
+    shared_school = school()
+    head = user(role=Role.HEADTEACHER, school=shared_school, name="Harriet Vane", email="h.vane@trust.example")
+    rosalind = user(role=Role.SCHOOL_STAFF, school=shared_school, name="Rosalind Pemberton",
+                    email="r.pemberton@trust.example")
+    nom_r, _ = nomination("accepted", head=head, nominee_name="Rosalind Pemberton",
+                          nominee_email="r.pemberton@trust.example")
+    nom_r.ref_expertise = "Rosalind transformed phonics in Year 1 (reference R-7731)."
+    nom_b, _ = nomination("declined", head=head, nominee_name="Bartholomew Quince",
+                          nominee_email="b.quince@trust.example")
+    nom_b.ref_expertise = "Bartholomew leads geography superbly (reference B-5521)."
+    nom_b.interview_notes = "Bartholomew spoke about fieldwork (interview B-9902)."
+    entry = nom_r.entry
+    db.session.add(DevelopmentRecord(entry_id=entry.id, kind=DevelopmentKind.COURSE,
+                                     on=__import__("datetime").date(2026, 10, 1), text="NPQLT course, Rosalind"))
+    db.session.add(OutboxMessage(to="r.pemberton@trust.example", subject="Your place", body="Dear Rosalind"))
+    db.session.add(OutboxMessage(to="b.quince@trust.example", subject="Your nomination", body="Dear Bartholomew"))
+    db.session.add(Job(kind="import", payload={"file": "register.csv"}, created_by_id=rosalind.id))
+    # Rosalind, as a member of staff, noted something on Bartholomew's timeline: her role there is listed only.
+    db.session.add(NominationEvent(nomination_id=nom_b.id, actor_id=rosalind.id, actor_name="Rosalind Pemberton",
+                                   action="note", to_state=nom_b.state, note="Bartholomew's release is agreed B-4410"))
+    db.session.commit()
+    request_row = support_request(shared_school, created_by_id=rosalind.id,
+                                  need="Bartholomew's class needs fieldwork help (request B-3307).")
+    audit.record("nomination.note_added", target_type="nomination", target_id=nom_b.id, actor=rosalind,
+                 details={"note": "Bartholomew B-6001"}, commit=True)
+    return {"school": shared_school, "head": head, "rosalind": rosalind, "nom_r": nom_r, "nom_b": nom_b,
+            "entry": entry, "request": request_row}

@@ -1,6 +1,6 @@
 """The data model; every aggregate's module is re-exported here."""
 
-from app.models.audit import AuditEvent
+from app.models.audit import AuditCheckpoint, AuditEvent
 from app.models.category import (
     AREA_LABELS,
     GRADE_LABELS,
@@ -18,6 +18,7 @@ from app.models.job import Job, JobStatus
 from app.models.nomination import CLOSED_STATES, STATE_LABELS, Nomination, NominationEvent, NominationState
 from app.models.outbox import OutboxMessage
 from app.models.priority import ImprovementPriority
+from app.models.privacy import RetentionAction, RetentionRule
 from app.models.register import (
     AUDIT_AREAS,
     DESIGNATION_LABELS,
@@ -42,6 +43,7 @@ from app.models.visit import Visit, VisitType
 __all__ = [
     "AREA_LABELS",
     "Area",
+    "AuditCheckpoint",
     "AuditEvent",
     "Job",
     "JobStatus",
@@ -79,6 +81,8 @@ __all__ = [
     "Phase",
     "ROLE_LABELS",
     "RequestStatus",
+    "RetentionAction",
+    "RetentionRule",
     "Role",
     "SCHOOL_ROLES",
     "School",

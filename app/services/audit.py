@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import AuditCheckpoint, AuditEvent, User
 from app.models.types import utcnow
 
 GENESIS = "0" * 64
@@ -73,6 +73,9 @@ def record(
         actor = current_user._get_current_object()
     _lock_chain()
     last = db.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    if last is None:  # every event so far purged under the retention schedule: chain on from the checkpoint
+        checkpoint = latest_checkpoint()
+        last = checkpoint.last_hash if checkpoint else None
     event = AuditEvent(
         at=utcnow().replace(microsecond=0),
         actor_id=actor.id if actor else None,
@@ -121,14 +124,35 @@ def actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
+def latest_checkpoint() -> AuditCheckpoint | None:
+    return db.session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
+
+
+#: The purge's own event names the checkpoint it wrote, so a forged checkpoint is not vouched for by the chain.
+CHECKPOINT_KEY = "checkpoint_digest"
+
+
 def verify_chain() -> list[str]:
-    """Return a line for each event whose hash or link does not match; empty when the log is intact."""
+    """Return a line for each event whose hash or link does not match; empty when the log is intact.
+
+    Events removed under the retention schedule leave a checkpoint (the last removed event's id and hash);
+    the chain is checked from there, and the purge event that wrote the checkpoint must still be in it.
+    """
     problems: list[str] = []
-    prev = GENESIS
-    for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
+    checkpoint = latest_checkpoint()
+    # A purge removes a whole prefix of the chain, so every event left follows the checkpoint. (Not `id >
+    # last_event_id`: SQLite reuses ids once every event has gone.)
+    prev = checkpoint.last_hash if checkpoint else GENESIS
+    vouched = checkpoint is None
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    for event in db.session.scalars(query).yield_per(1000):
         if event.prev_hash != prev:
             problems.append(f"event {event.id}: link broken (an earlier event was removed or changed)")
         if _digest(event.prev_hash, event) != event.hash:
             problems.append(f"event {event.id}: contents changed after it was written")
+        if checkpoint and (event.details or {}).get(CHECKPOINT_KEY) == checkpoint.last_hash:
+            vouched = True
         prev = event.hash
+    if not vouched:
+        problems.append(f"checkpoint {checkpoint.id}: no purge event in the log records it")
     return problems

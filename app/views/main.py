@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.permissions import public, signed_in
 from app.services import dashboards
+from app.services import privacy as privacy_service
 
 bp = Blueprint("main", __name__)
 
@@ -27,7 +28,7 @@ def healthz():
 @bp.route("/privacy")
 @public
 def privacy():
-    return render_template("main/privacy.html")
+    return render_template("main/privacy.html", rules=privacy_service.schedule())
 
 
 @bp.route("/accessibility")
