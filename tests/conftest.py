@@ -55,7 +55,18 @@ def _clean_database(request, app):
         with _db.engine.begin() as conn:
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
+        _reseed()
     limiter.reset()
+
+
+def _reseed() -> None:
+    """Put back the reference data the migrations seed (category presets, retention rules), as every real
+    database has it."""
+    from app.services import categories, privacy
+
+    categories.ensure_presets()
+    privacy.ensure_rules()
+    _db.session.commit()
 
 
 @pytest.fixture

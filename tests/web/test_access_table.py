@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, CategoryDispute, NominationState, Role
+from app.models import AuditEvent, CategoryDispute, NominationState, RetentionRule, Role
 from app.models.types import utcnow
 from app.services import categories
 from tests import factories
@@ -39,6 +39,15 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", "/admin/users/{user}", "ad"),
     ("POST", "/admin/users/{user}/password", "ad"),
     ("GET", "/audit/", "ce ad"),
+    # data protection
+    ("GET", "/privacy/subject-access", "ce ad"),
+    ("POST", "/privacy/subject-access", "ce ad"),
+    ("GET", "/privacy/erase", "ce ad"),
+    ("POST", "/privacy/erase", "ce ad"),
+    ("POST", "/privacy/erase/confirm", "ce ad"),
+    ("GET", "/privacy/retention", "ce ad"),
+    ("GET", "/privacy/retention/{retention_rule}", "ce ad"),
+    ("POST", "/privacy/retention/{retention_rule}", "ce ad"),
     # schools
     ("GET", "/schools/", ALL),
     ("GET", "/schools/{school}", ALL),
@@ -159,6 +168,7 @@ def world(app):
             "visit": factories.visit(a, visitor=people["ex"], shared_at=utcnow()).id,
             "category": categories.active_scheme().categories[0].id, "categorisation": categorisation.id,
             "dispute": dispute.id,
+            "retention_rule": db.session.scalar(select(RetentionRule.id).limit(1)),
         }
         emails = {k: v.email for k, v in people.items()}
     return ids, emails
