@@ -29,7 +29,9 @@ def _solve(args: argparse.Namespace) -> None:
     from matching.allocate import allocate, to_result
 
     scenario = _load(args.scenario)
-    sol = allocate(scenario, time_limit_s=args.time_limit, solver=args.solver, top_k=args.top_k)
+    sol = allocate(
+        scenario, time_limit_s=args.time_limit, solver=args.solver, top_k=args.top_k, gap_rel=args.gap
+    )
     for note in sol.notes:
         print(note if note.startswith("note:") else f"note: {note}", file=sys.stderr)
     _write(to_result(scenario, sol), args.output)
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=None, help="seconds (default: rules.time_limit_s)")
     p.add_argument("--solver", choices=["auto", "highs", "cbc"], default="auto")
     p.add_argument("--top-k", type=int, default=None, help="relevant supporters kept per request")
+    p.add_argument("--gap", type=float, default=None, help="stop at this relative gap (status feasible)")
     p.set_defaults(func=_solve)
 
     p = sub.add_parser("rank", help="relevance only, no allocation")
@@ -90,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", help="benchmark this file instead of a synthetic one")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one method in this process
     p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--gap", type=float, default=None, help="let the allocator stop at this relative gap")
     p.set_defaults(func=_bench)
     return parser
 
