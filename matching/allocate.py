@@ -185,7 +185,7 @@ class _WarmHiGHS(pulp.HiGHS):
             kinds = np.array([highspy.HighsVarType.kInteger] * len(integer))
             h.changeColsIntegrality(len(integer), integer, kinds)
         starts, index, value, row_lo, row_hi = [], [], [], [], []
-        for i, constraint in enumerate(lp.constraints.values()):
+        for i, constraint in enumerate(lp._constraints.values()):  # as PuLP's own HiGHS API
             constraint.index = i
             starts.append(len(index))
             for var, coef in constraint.items():
@@ -262,7 +262,7 @@ class _Model:
         sup_ids = [p.id for p in scenario.supporters]
         self.prob = pulp.LpProblem("allocation", pulp.LpMaximize)
         self.x = [
-            pulp.LpVariable(
+            self.prob.add_variable(
                 names("x", req_ids[pairs.req[k]], sup_ids[pairs.sup[k]]),
                 lowBound=1 if pairs.pinned[k] else 0,
                 upBound=1,
@@ -352,7 +352,7 @@ class _Model:
             )
 
     def _define(self, name: str, terms: list[tuple[int, float]], upper: float, names) -> pulp.LpVariable:
-        var = pulp.LpVariable(name, lowBound=0)
+        var = self.prob.add_variable(name, lowBound=0)
         expr = pulp.LpAffineExpression([(var, 1.0)] + [(self.x[p], -c) for p, c in terms])
         self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, names(name, "def"), 0.0))
         self.aux.append((var, terms))

@@ -31,8 +31,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    import highspy  # noqa: F401 - only for its version
     from importlib.metadata import version
+
+    import highspy  # noqa: F401 - only for its version
 
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -176,7 +177,8 @@ def main(args) -> None:
             Path(path).write_text(json.dumps(doc))
             label = (
                 f"{args.size}: {size['schools']} schools, {size['supporters']} supporters, "
-                f"{size['requests']} requests, seed {args.seed} (generated in {time.perf_counter() - t0:.1f} s)"
+                f"{size['requests']} requests, seed {args.seed} "
+                f"(generated in {time.perf_counter() - t0:.1f} s)"
             )
         print(f"# {label}")
         print(f"# machine: {machine()}")
