@@ -278,7 +278,13 @@ class _Model:
         self.prob.setObjective(self.relevance)
         req, sup = pairs.req[idx], pairs.sup[idx]
         days = a.req_days[req]
-        add = self.prob.addConstraint
+        self.rows: dict[tuple[str, int], pulp.LpConstraint] = {}
+
+        def add(constraint, key=None):
+            self.prob.addConstraint(constraint)
+            if key is not None:
+                self.rows[key] = constraint
+
         LE, GE = pulp.LpConstraintLE, pulp.LpConstraintGE  # noqa: N806
 
         by_req = _group(req)
@@ -290,7 +296,8 @@ class _Model:
                         LE,
                         names("one_supporter", req_ids[r]),
                         1.0,
-                    )
+                    ),
+                    ("one", r),
                 )
         by_sup = _group(sup)
         for s, pos in by_sup.items():
@@ -301,7 +308,8 @@ class _Model:
                         LE,
                         names("capacity", sup_ids[s]),
                         float(a.sup_cap[s]),
-                    )
+                    ),
+                    ("capacity", s),
                 )
         school_ids = [s.id for s in scenario.schools]
         for sc, pos in _group(a.req_school[req]).items():
@@ -320,7 +328,8 @@ class _Model:
                         LE,
                         names("budget", school_ids[sc]),
                         float(budget),
-                    )
+                    ),
+                    ("budget", sc),
                 )
         ext_pos: dict[int, list[int]] = defaultdict(list)
         for p in range(len(idx)):
@@ -338,10 +347,12 @@ class _Model:
             if i not in loads:
                 terms = [(p, float(days[p])) for p in by_sup.get(i, [])]
                 loads[i] = self._define(names("load", sup_ids[i]), terms, float(a.sup_cap[i]), names)
+                self.rows[("load", i)] = self._last_row
             if r not in externals:
                 externals[r] = self._define(
                     names("external", req_ids[r]), [(p, 1.0) for p in ext_pos[r]], 1.0, names
                 )
+                self.rows[("external", r)] = self._last_row
             add(
                 pulp.LpConstraint(
                     pulp.LpAffineExpression([(loads[i], 1.0), (externals[r], -float(m))]),
@@ -352,9 +363,10 @@ class _Model:
             )
 
     def _define(self, name: str, terms: list[tuple[int, float]], upper: float, names) -> pulp.LpVariable:
-        var = self.prob.add_variable(name, lowBound=0)
+        var = self.prob.add_variable(name, lowBound=0, upBound=upper)
         expr = pulp.LpAffineExpression([(var, 1.0)] + [(self.x[p], -c) for p, c in terms])
-        self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, names(name, "def"), 0.0))
+        self._last_row = pulp.LpConstraint(expr, pulp.LpConstraintEQ, names(name, "def"), 0.0)
+        self.prob.addConstraint(self._last_row)
         self.aux.append((var, terms))
         return var
 
@@ -407,8 +419,10 @@ def _highs_stages(model, stages, start, deadline, gap_rel):
         warm = model.start_values(start)
     remaining = max(0.05, deadline - time.perf_counter())
     solver = _WarmHiGHS(start=warm, msg=False, timeLimit=remaining, gapRel=gap_rel, gapAbs=1e-9)
-    prob.solve(solver)
+    solver.createAndConfigureSolver(prob)
+    solver.buildSolverModel(prob)
     h = prob.solverModel
+    solver.callSolver(prob)
     if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
         # Impossible (pins alone are feasible): HiGHS 1.15 presolve can wrongly say so on big-M rows.
         h.setOptionValue("presolve", "off")
@@ -577,14 +591,16 @@ def _cbc_stages(model, stages, start, deadline, trivial_bound, gap_rel):
 # --------------------------------------------------------------------------------------------------
 
 
-def components(pairs: Pairs, a: Arrays) -> list[np.ndarray]:
+def components(pairs: Pairs, a: Arrays, links: InternalFirst | None = None) -> list[np.ndarray]:
     """Pair indices of each independent block: requests and supporters joined by eligible pairs, and
     requests of one school joined when its budget is finite (capacity, budget and rule 8 never cross)."""
     n_req, n_sup = len(a.req_days), len(a.sup_cap)
-    rows = [
-        pairs.req,
-    ]
+    rows = [pairs.req]
     cols = [n_req + pairs.sup]
+    if links is not None and len(links.req):
+        # Rule 8 ties a request to every eligible internal, even one whose pair was pruned.
+        rows.append(links.req)
+        cols.append(n_req + links.sup)
     charged = pairs.cost > 0
     req_charged = np.unique(pairs.req[charged])
     if len(req_charged):
@@ -621,6 +637,182 @@ def _best_single(pairs: Pairs, idx: np.ndarray) -> np.ndarray:
     return idx[[k]] if pairs.weight[idx[k]] > 0 else idx[:0]
 
 
+def restrict(pairs: Pairs, k: int) -> np.ndarray:
+    """Mask keeping each request's k best pairs by (relevance weight, then lower cost), and every pin."""
+    order = np.lexsort((pairs.sup, pairs.cost, -pairs.weight, pairs.req))
+    req_sorted = pairs.req[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(req_sorted)) + 1] if len(order) else np.zeros(0, np.int64)
+    lengths = np.diff(np.r_[starts, len(order)])
+    rank = np.arange(len(order)) - np.repeat(starts, lengths)
+    keep = np.zeros(len(pairs), dtype=bool)
+    keep[order[rank < k]] = True
+    return keep | pairs.pinned
+
+
+class PricingLP:
+    """LP relaxation of the whole problem over a subset of pairs, built straight into HiGHS with numpy.
+
+    Used only for bounds: column generation prices the pruned pairs against its row duals, so the
+    models can keep a few pairs per request while gap and status stay honest for every eligible pair.
+    Rows match `_Model`: one supporter per request, capacity, budget, and rule 8 through load and
+    external definitions.
+    """
+
+    def __init__(self, full: Pairs, a: Arrays, links: InternalFirst) -> None:
+        self.full, self.a = full, a
+        n_req, n_sup, n_sch = len(a.req_days), len(a.sup_cap), len(a.school_budget)
+        ext = a.sup_external[full.sup] & ~full.pinned
+        self.ext = ext
+        has_ext = np.zeros(n_req, dtype=bool)
+        has_ext[full.req[ext]] = True
+        alive = has_ext[links.req]
+        self.l_req, self.l_sup, self.l_m = links.req[alive], links.sup[alive], links.m[alive]
+        # Row numbering: one[r], capacity[s], budget[school], load[s], external[r], then rule-8 rows.
+        self.one = np.arange(n_req)
+        self.cap = n_req + np.arange(n_sup)
+        finite = ~np.isinf(a.school_budget)
+        self.bud = np.where(finite, n_req + n_sup + np.arange(n_sch), -1)
+        base = n_req + n_sup + n_sch
+        load_sups = np.unique(self.l_sup)
+        self.load = np.full(n_sup, -1)
+        self.load[load_sups] = base + np.arange(len(load_sups))
+        base += len(load_sups)
+        ext_reqs = np.unique(self.l_req)
+        self.extrow = np.full(n_req, -1)
+        self.extrow[ext_reqs] = base + np.arange(len(ext_reqs))
+        base += len(ext_reqs)
+        self.n_rows = base + len(self.l_req)
+        self.load_sups, self.ext_reqs = load_sups, ext_reqs
+        self.row_lo = np.concatenate(
+            [
+                np.full(n_req + n_sup + n_sch, -np.inf),
+                np.zeros(base - n_req - n_sup - n_sch),
+                np.zeros(len(self.l_req)),
+            ]
+        )
+        self.row_hi = np.concatenate(
+            [
+                np.ones(n_req),
+                a.sup_cap,
+                np.where(finite, a.school_budget, np.inf),
+                np.zeros(base - n_req - n_sup - n_sch),
+                np.full(len(self.l_req), np.inf),
+            ]
+        )
+
+    def column_entries(self, j: np.ndarray):
+        """(row, col position, value) of the x columns j."""
+        f, a = self.full, self.a
+        r, s = f.req[j], f.sup[j]
+        days = a.req_days[r]
+        pos = np.arange(len(j))
+        parts = [(self.one[r], pos, np.ones(len(j))), (self.cap[s], pos, days)]
+        b = self.bud[a.req_school[r]]
+        parts.append((b, pos, f.cost[j]))
+        parts.append((self.load[s], pos, -days))
+        e = np.where(self.ext[j], self.extrow[r], -1)
+        parts.append((e, pos, -np.ones(len(j))))
+        rows = np.concatenate([p[0] for p in parts])
+        cols = np.concatenate([p[1] for p in parts])
+        vals = np.concatenate([p[2] for p in parts])
+        ok = rows >= 0
+        return rows[ok], cols[ok], vals[ok]
+
+    def reduced_costs(self, j: np.ndarray, dual: np.ndarray) -> np.ndarray:
+        rows, cols, vals = self.column_entries(j)
+        d = -self.full.weight[j].astype(float)
+        np.subtract.at(d, cols, vals * dual[rows])
+        return d
+
+    def solve(self, j: np.ndarray, time_limit: float):
+        """LP optimum (relevance units) and row duals over x columns j; None if HiGHS does not finish."""
+        import highspy
+
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", max(0.05, time_limit))
+        inf = highspy.kHighsInf
+        lo = np.where(self.full.pinned[j], 1.0, 0.0)
+        n_x = len(j)
+        n_aux = len(self.load_sups) + len(self.ext_reqs)
+        rows, cols, vals = self.column_entries(j)
+        # Auxiliary columns load_i (0..cap) and external_r (0..1): their definitions and rule-8 rows.
+        aux_load = n_x + np.arange(len(self.load_sups))
+        aux_ext = n_x + len(self.load_sups) + np.arange(len(self.ext_reqs))
+        load_col = np.full(len(self.a.sup_cap), -1)
+        load_col[self.load_sups] = aux_load
+        ext_col = np.full(len(self.a.req_days), -1)
+        ext_col[self.ext_reqs] = aux_ext
+        r8 = self.n_rows - len(self.l_req) + np.arange(len(self.l_req))
+        rows = np.concatenate([rows, self.load[self.load_sups], self.extrow[self.ext_reqs], r8, r8])
+        cols = np.concatenate([cols, aux_load, aux_ext, load_col[self.l_sup], ext_col[self.l_req]])
+        vals = np.concatenate([vals, np.ones(n_aux), np.ones(len(self.l_req)), -self.l_m])
+        cost = np.concatenate([-self.full.weight[j], np.zeros(n_aux)])
+        col_lo = np.concatenate([lo, np.zeros(n_aux)])
+        col_hi = np.concatenate([np.ones(n_x), self.a.sup_cap[self.load_sups], np.ones(len(self.ext_reqs))])
+        matrix = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, n_x + n_aux))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n_x + n_aux, self.n_rows
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, col_lo, col_hi
+        lp.row_lower_ = np.where(np.isinf(self.row_lo), -inf, self.row_lo)
+        lp.row_upper_ = np.where(np.isinf(self.row_hi), inf, self.row_hi)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return -h.getInfo().objective_function_value, np.array(h.getSolution().row_dual)
+
+
+def price_and_bound(
+    full: Pairs,
+    kept: np.ndarray,
+    a: Arrays,
+    links: InternalFirst,
+    deadline: float,
+    per_round: int = 4,
+    rounds: int = 8,
+) -> tuple[np.ndarray, float, float]:
+    """Column generation on the LP: add pruned pairs with negative reduced cost until none is left.
+
+    Returns the grown mask, the full LP bound (valid for every eligible pair; inf if the LP did not
+    finish) and the smallest reduced cost among pairs still pruned (>= 0 once converged). With pi the
+    LP duals, every full solution x has W(x) <= z_LP - sum of d_j over the pruned pairs it uses, so a
+    solution using any pruned pair is worth at most z_LP - min d.
+    """
+    lp = PricingLP(full, a, links)
+    kept = kept.copy()
+    for _ in range(rounds):
+        j = np.flatnonzero(kept)
+        out = lp.solve(j, deadline - time.perf_counter())
+        if out is None:
+            return kept, math.inf, 0.0
+        z_lp, dual = out
+        pruned = np.flatnonzero(~kept)
+        if len(pruned) == 0:
+            return kept, z_lp, math.inf
+        d = lp.reduced_costs(pruned, dual)
+        negative = d < -1e-9
+        if not np.any(negative):
+            return kept, z_lp, float(d.min())
+        cand = pruned[negative]
+        order = np.lexsort((d[negative], full.req[cand]))
+        cand = cand[order]
+        req_sorted = full.req[cand]
+        starts = np.r_[0, np.flatnonzero(np.diff(req_sorted)) + 1]
+        rank = np.arange(len(cand)) - np.repeat(starts, np.diff(np.r_[starts, len(cand)]))
+        kept[cand[rank < per_round]] = True
+        if time.perf_counter() > deadline:
+            break
+    # Not converged: pay, per request, its most negative pruned reduced cost.
+    worst = np.zeros(len(a.req_days))
+    np.minimum.at(worst, full.req[pruned], np.minimum(d, 0.0))
+    return kept, z_lp - float(worst.sum()), 0.0
+
+
 # --------------------------------------------------------------------------------------------------
 # Public entry points
 # --------------------------------------------------------------------------------------------------
@@ -648,11 +840,14 @@ def allocate(
     top_k: int | None = None,
     decompose: bool = True,
     gap_rel: float | None = None,
+    candidates: int | None = None,
 ) -> Solution:
     """Solve the scenario; `decompose=False` gives one plain model over every eligible pair (baseline).
 
     `gap_rel` lets the relevance stage stop at a relative MIP gap (the answer is then `feasible`, with
-    that gap); by default it runs to a proven optimum or the time limit.
+    that gap); by default it runs to a proven optimum or the time limit. `candidates` keeps only each
+    request's best k pairs in the models (default: 12 once there are over 50,000 eligible pairs); the
+    bound then comes from `pruned_bound`, so gap and status stay honest for the full problem.
     """
     started = time.perf_counter()
     limit = scenario.rules.time_limit_s if time_limit_s is None else time_limit_s
@@ -666,8 +861,19 @@ def allocate(
         pairs, links = internal_first(pairs, a, q, reduce=decompose)
     else:
         links = InternalFirst(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    full, kept = pairs, None
+    if candidates is None and decompose and len(pairs) > 50_000:
+        candidates = 12
+    lp_bound, min_pruned_d = math.inf, 0.0
+    if candidates is not None and decompose:
+        kept = restrict(full, candidates)
+        # Pricing may use up to a third of the time; the MIPs need the rest.
+        pricing_deadline = started + limit / 3
+        kept, lp_bound, min_pruned_d = price_and_bound(full, kept, a, links, pricing_deadline)
+        pairs = full.subset(kept)
     prep_s = time.perf_counter() - started - pairs.similarity_s
-    groups = components(pairs, a) if decompose else ([np.arange(len(pairs))] if len(pairs) else [])
+    groups = components(pairs, a, links) if decompose else ([np.arange(len(pairs))] if len(pairs) else [])
+
     chosen_all, proven_all, bound_total = [], True, 0.0
     model_s = solve_s = 0.0
     notes: list[str] = []
@@ -706,8 +912,23 @@ def allocate(
         chosen_all.append(idx[picked])
         proven_all &= proven
         bound_total += min(bound, trivial)
+        del model
     chosen = np.sort(np.concatenate(chosen_all)) if chosen_all else np.zeros(0, np.int64)
     objective = float(pairs.weight[chosen].sum())
+    if kept is not None:
+        if math.isinf(lp_bound):
+            # No LP bound: the trivial one (every request met by its best pair) is still valid.
+            best = np.zeros(len(a.req_days))
+            np.maximum.at(best, full.req, full.weight)
+            bound_total = max(bound_total, float(best.sum()))
+        elif min_pruned_d > 0:
+            bound_total = max(bound_total, lp_bound - min_pruned_d)
+        else:
+            bound_total = max(bound_total, lp_bound)
+        # Map the chosen restricted pairs back to indices of the full pair list.
+        chosen = np.flatnonzero(kept)[chosen]
+        pairs = full
+        proven_all &= bound_total <= objective * (1 + OPTIMAL_GAP) + 1e-9
     status = "optimal" if proven_all else "feasible"
     total = time.perf_counter() - started
     timings = {"similarity": pairs.similarity_s, "model": prep_s + model_s, "solve": solve_s, "total": total}

@@ -51,7 +51,7 @@ def run_one(
 ) -> dict:
     """Run one method in this process and measure it (called in a child process by `main`)."""
     from matching.allocate import allocate, greedy, to_result
-    from matching.check import check, relevance_from
+    from matching.checker import check, relevance_from
     from matching.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
