@@ -87,7 +87,9 @@ def internal_first(pairs: Pairs, a: Arrays, q: float, *, reduce: bool = True) ->
 # --------------------------------------------------------------------------------------------------
 
 
-def greedy_choice(pairs: Pairs, a: Arrays, idx: np.ndarray, internal_first_on: bool) -> np.ndarray:
+def greedy_choice(
+    pairs: Pairs, a: Arrays, idx: np.ndarray, internal_first_on: bool, links: InternalFirst | None = None
+) -> np.ndarray:
     """Pins, then internal pairs by weight, then externals rule 8 allows; returns chosen pair indices."""
     load = defaultdict(float)
     spend = defaultdict(float)
@@ -119,8 +121,13 @@ def greedy_choice(pairs: Pairs, a: Arrays, idx: np.ndarray, internal_first_on: b
     ]
     ext = a.sup_external[pairs.sup[order]]
     internal_of: dict[int, list[int]] = defaultdict(list)
-    for k in order[~ext]:
-        internal_of[int(pairs.req[k])].append(int(pairs.sup[k]))
+    if links is not None:
+        # Rule 8 looks at every eligible internal, including ones whose pair was pruned from `pairs`.
+        for r, i in zip(links.req.tolist(), links.sup.tolist(), strict=True):
+            internal_of[r].append(i)
+    else:
+        for k in order[~ext]:
+            internal_of[int(pairs.req[k])].append(int(pairs.sup[k]))
     for k in order[~ext]:
         if int(pairs.req[k]) not in taken and fits(k):
             take(k)
@@ -774,7 +781,7 @@ def price_and_bound(
     links: InternalFirst,
     deadline: float,
     per_round: int = 4,
-    rounds: int = 8,
+    rounds: int = 5,
 ) -> tuple[np.ndarray, float, float]:
     """Column generation on the LP: add pruned pairs with negative reduced cost until none is left.
 
@@ -785,6 +792,7 @@ def price_and_bound(
     """
     lp = PricingLP(full, a, links)
     kept = kept.copy()
+    previous = -math.inf
     for _ in range(rounds):
         j = np.flatnonzero(kept)
         out = lp.solve(j, deadline - time.perf_counter())
@@ -805,8 +813,10 @@ def price_and_bound(
         starts = np.r_[0, np.flatnonzero(np.diff(req_sorted)) + 1]
         rank = np.arange(len(cand)) - np.repeat(starts, np.diff(np.r_[starts, len(cand)]))
         kept[cand[rank < per_round]] = True
-        if time.perf_counter() > deadline:
+        # Degenerate duals keep offering columns long after the LP value has settled: stop then.
+        if time.perf_counter() > deadline or z_lp <= previous + 1e-7 * abs(z_lp):
             break
+        previous = z_lp
     # Not converged: pay, per request, its most negative pruned reduced cost.
     worst = np.zeros(len(a.req_days))
     np.minimum.at(worst, full.req[pruned], np.minimum(d, 0.0))
@@ -894,7 +904,7 @@ def allocate(
         t0 = time.perf_counter()
         start = None
         if decompose:
-            warm = greedy_choice(pairs, a, idx, scenario.rules.internal_first)
+            warm = greedy_choice(pairs, a, idx, scenario.rules.internal_first, links)
             start = np.isin(idx, warm)
         model = _Model(pairs, a, idx, links, scenario, prune_redundant=decompose)
         t1 = time.perf_counter()
@@ -904,6 +914,9 @@ def allocate(
         picked, proven, bound, stage_notes = _solve_lexicographic(
             model, start, comp_deadline, solver, trivial, gap_rel or OPTIMAL_GAP / 10
         )
+        if start is not None and pairs.weight[idx[start]].sum() > pairs.weight[idx[picked]].sum() + 1e-9:
+            # The solver stopped before reaching its own warm start: the greedy answer is better and valid.
+            picked, proven = start, False
         t2 = time.perf_counter()
         models += 1
         model_s += t1 - t0
