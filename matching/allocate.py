@@ -929,19 +929,25 @@ def allocate(
     chosen = np.sort(np.concatenate(chosen_all)) if chosen_all else np.zeros(0, np.int64)
     objective = float(pairs.weight[chosen].sum())
     if kept is not None:
+        # The trivial bound (every request met by its best pair) is always valid for the full problem.
+        best = np.zeros(len(a.req_days))
+        np.maximum.at(best, full.req, full.weight)
         if math.isinf(lp_bound):
-            # No LP bound: the trivial one (every request met by its best pair) is still valid.
-            best = np.zeros(len(a.req_days))
-            np.maximum.at(best, full.req, full.weight)
-            bound_total = max(bound_total, float(best.sum()))
+            priced = math.inf
         elif min_pruned_d > 0:
-            bound_total = max(bound_total, lp_bound - min_pruned_d)
+            priced = max(bound_total, lp_bound - min_pruned_d)
         else:
-            bound_total = max(bound_total, lp_bound)
+            priced = max(bound_total, lp_bound)
+        bound_total = min(float(best.sum()), priced)
         # Map the chosen restricted pairs back to indices of the full pair list.
         chosen = np.flatnonzero(kept)[chosen]
         pairs = full
         proven_all &= bound_total <= objective * (1 + OPTIMAL_GAP) + 1e-9
+        # Pruning can starve the models of fall-back pairs: never return less than one greedy pass.
+        fallback = greedy_choice(full, a, np.arange(len(full)), scenario.rules.internal_first, links)
+        if float(full.weight[fallback].sum()) > objective + 1e-9:
+            chosen, objective, proven_all = fallback, float(full.weight[fallback].sum()), False
+            notes.append("the greedy pass over all pairs beat the pruned models; returning it")
     status = "optimal" if proven_all else "feasible"
     total = time.perf_counter() - started
     timings = {"similarity": pairs.similarity_s, "model": prep_s + model_s, "solve": solve_s, "total": total}
