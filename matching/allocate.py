@@ -877,6 +877,9 @@ def allocate(
     lp_bound, min_pruned_d = math.inf, 0.0
     if candidates is not None and decompose:
         kept = restrict(full, candidates)
+        # Keep the greedy answer's pairs too, so each model's warm start is the full greedy pass.
+        warm_full = greedy_choice(full, a, np.arange(len(full)), scenario.rules.internal_first, links)
+        kept[warm_full] = True
         # Pricing may use up to a third of the time; the MIPs need the rest.
         pricing_deadline = started + limit / 3
         kept, lp_bound, min_pruned_d = price_and_bound(full, kept, a, links, pricing_deadline)
@@ -903,7 +906,9 @@ def allocate(
             continue
         t0 = time.perf_counter()
         start = None
-        if decompose:
+        if decompose and kept is not None:
+            start = np.isin(np.flatnonzero(kept)[idx], warm_full)
+        elif decompose:
             warm = greedy_choice(pairs, a, idx, scenario.rules.internal_first, links)
             start = np.isin(idx, warm)
         model = _Model(pairs, a, idx, links, scenario, prune_redundant=decompose)
