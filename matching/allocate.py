@@ -469,7 +469,8 @@ def _highs_stages(model, stages, start, deadline, gap_rel):
                 proven = False
                 notes.append(f"time limit reached before the {label} stage")
                 break
-            h.setOptionValue("time_limit", left)
+            # Tie-break stages get a quarter of what is left: they must not hold the answer back.
+            h.setOptionValue("time_limit", max(0.5, 0.25 * left))
             h.run()
         status = h.getModelStatus()
         info = h.getInfo()
