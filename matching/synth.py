@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from typing import Any
@@ -409,10 +410,11 @@ def synthesise(
             }
         )
 
-    weights = [s["need"] for s in school_docs]
+    # Cumulative weights once: rng.choices would otherwise rebuild them for every request.
+    cum_weights = list(itertools.accumulate(s["need"] for s in school_docs))
     req_docs = []
     for k in range(requests):
-        school = rng.choices(school_docs, weights=weights)[0]
+        school = rng.choices(school_docs, cum_weights=cum_weights)[0]
         suited = [t for t in TOPICS if _suits(t, school["phase"])]
         topic = rng.choice(suited)
         text = rng.choice(topic[2]).format(pct=rng.randrange(35, 75))
