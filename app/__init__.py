@@ -42,9 +42,22 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.views import admin, audit, auth, main, schools
+    from app.views import (
+        admin,
+        audit,
+        auth,
+        categories,
+        main,
+        nominations,
+        priorities,
+        register,
+        requests,
+        schools,
+        visits,
+    )
 
-    for module in (auth, main, admin, schools, audit):
+    for module in (auth, main, admin, schools, audit, register, nominations, categories, priorities, requests,
+                   visits):
         app.register_blueprint(module.bp)
 
 

@@ -99,6 +99,53 @@ def jobs_worker(burst: bool) -> None:
     Worker([Queue(jobs.QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst)
 
 
+@click.command("seed-schemes")
+@with_appcontext
+def seed_schemes() -> None:
+    """Add any of the five preset category schemes that are missing (migration 0003 seeds them already)."""
+    from app.services import categories
+
+    added = categories.ensure_presets()
+    click.echo(f"Added {added} preset scheme(s)." if added else "All five preset schemes are present.")
+
+
+@click.command("demo-scheme")
+@with_appcontext
+@click.argument("name")
+def demo_scheme(name: str) -> None:
+    """Switch the trust to the category scheme NAME, mapping every school by need level."""
+    from app.services import demo_improvement
+
+    try:
+        mapped = demo_improvement.use_scheme(name)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"The trust now uses {name}; {mapped} school(s) mapped by need level.")
+
+
+@click.command("register-daily")
+@with_appcontext
+def register_daily() -> None:
+    """Lapse register entries past their date and send renewal reminders (run once a day; safe to repeat)."""
+    from app.services import register
+
+    result = register.daily()
+    click.echo(f"{result['lapsed']} entries lapsed; {result['reminded']} renewal reminders queued.")
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail() -> None:
+    """Deliver the emails waiting in the outbox through MAIL_BACKEND."""
+    from app.services import notify
+
+    sent, failed = notify.deliver_pending()
+    click.echo(f"{sent} sent, {failed} failed (failed messages are tried again next time).")
+    if failed:
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
-    for command in (demo_data, create_user, audit_verify, jobs_worker):
+    for command in (demo_data, create_user, audit_verify, jobs_worker, seed_schemes, demo_scheme, register_daily,
+                    send_mail):
         app.cli.add_command(command)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -18,3 +18,5 @@ class TrustSettings(db.Model):
     internal_first: Mapped[bool] = mapped_column(Boolean, default=True)
     solver_time_limit_s: Mapped[int] = mapped_column(Integer, default=60)
     academic_year_start_month: Mapped[int] = mapped_column(Integer, default=9)
+    # The trust's active category scheme (None: the "Three categories" preset).
+    category_scheme_id: Mapped[int | None] = mapped_column(ForeignKey("category_schemes.id", ondelete="SET NULL"))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Phase, Role, School, TrustSettings, User
-from app.services import audit, users
+from app.services import audit, demo_improvement, demo_register, users
 
 # ruff: noqa: E501 - one school per line reads better than wrapped tuples
 # Fictional schools with made-up URNs in the 9xxxxx range, which GIAS does not use for real academies.
@@ -41,6 +41,8 @@ DEMO_USERS = [
     ("head.lakeland@fellside-trust.example", "Robert Kerr", Role.HEADTEACHER, "990103"),
     ("head.baytree@fellside-trust.example", "Claire Dunmore", Role.HEADTEACHER, "990110"),
     ("staff.oakfield@fellside-trust.example", "Leah Harper", Role.SCHOOL_STAFF, "990101"),
+    ("h.briggs@fellside-trust.example", "Hannah Briggs", Role.SCHOOL_STAFF, "990101"),
+    ("t.osei@fellside-trust.example", "Tom Osei", Role.SCHOOL_STAFF, "990103"),
     ("trustee@fellside-trust.example", "Gordon Pryce", Role.TRUSTEE, None),
 ]
 
@@ -61,6 +63,8 @@ def _password() -> str:
 def load(trust_name: str) -> list[DemoLogin]:
     """Create the demo trust if it is not there; return the logins created (empty on a second run)."""
     if db.session.scalar(select(School).where(School.urn == DEMO_SCHOOLS[0][0])) is not None:
+        demo_improvement.load()  # idempotent: adds categories, requests and visits to an older demo database
+        demo_register.load()
         return []
     if db.session.scalar(select(TrustSettings)) is None:
         db.session.add(TrustSettings(trust_name=trust_name))
@@ -81,6 +85,8 @@ def load(trust_name: str) -> list[DemoLogin]:
         logins.append(DemoLogin(email, name, role, password))
     audit.record("demo.loaded", details={"schools": len(DEMO_SCHOOLS), "users": len(logins)})
     db.session.commit()
+    demo_improvement.load()
+    demo_register.load()
     return logins
 
 
