@@ -1,0 +1,115 @@
+"""Command line: `python -m matching solve|rank|synth|bench`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from matching.scenario import ScenarioError, load_scenario
+
+
+def _write(doc: dict, output: str | None) -> None:
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _load(path: str):
+    scenario = load_scenario(path)
+    for note in scenario.notes:
+        print(note, file=sys.stderr)
+    return scenario
+
+
+def _solve(args: argparse.Namespace) -> None:
+    from matching.allocate import allocate, to_result
+
+    scenario = _load(args.scenario)
+    sol = allocate(
+        scenario, time_limit_s=args.time_limit, solver=args.solver, top_k=args.top_k, gap_rel=args.gap
+    )
+    for note in sol.notes:
+        print(note if note.startswith("note:") else f"note: {note}", file=sys.stderr)
+    _write(to_result(scenario, sol), args.output)
+
+
+def _rank(args: argparse.Namespace) -> None:
+    from matching.allocate import rank
+
+    _write(rank(_load(args.scenario), top=args.top), args.output)
+
+
+def _synth(args: argparse.Namespace) -> None:
+    from matching.synth import synthesise
+
+    doc = synthesise(schools=args.schools, supporters=args.supporters, requests=args.requests, seed=args.seed)
+    _write(doc, args.output)
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from matching.bench import main as bench_main
+
+    bench_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m matching", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("solve", help="allocate supporters to requests")
+    p.add_argument("scenario")
+    p.add_argument("-o", "--output")
+    p.add_argument("--time-limit", type=float, default=None, help="seconds (default: rules.time_limit_s)")
+    p.add_argument("--solver", choices=["auto", "highs", "cbc"], default="auto")
+    p.add_argument("--top-k", type=int, default=None, help="relevant supporters kept per request")
+    p.add_argument("--gap", type=float, default=None, help="stop at this relative gap (status feasible)")
+    p.set_defaults(func=_solve)
+
+    p = sub.add_parser("rank", help="relevance only, no allocation")
+    p.add_argument("scenario")
+    p.add_argument("--top", type=int, default=5)
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=_rank)
+
+    p = sub.add_parser("synth", help="seeded synthetic scenario")
+    p.add_argument("--schools", type=int, default=50)
+    p.add_argument("--supporters", type=int, default=500)
+    p.add_argument("--requests", type=int, default=300)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=_synth)
+
+    p = sub.add_parser("bench", help="this allocator vs greedy vs one plain PuLP model")
+    p.add_argument("--size", choices=["trust", "region", "national"], default="trust")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--baseline-limit", type=float, default=60.0)
+    p.add_argument("--time-limit", type=float, default=None)
+    p.add_argument("--solver", choices=["auto", "highs", "cbc"], default="auto")
+    p.add_argument("--skip", default="", help="comma-separated methods to skip: allocator,greedy,plain")
+    p.add_argument("--scenario", help="benchmark this file instead of a synthetic one")
+    p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one method in this process
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--gap", type=float, default=None, help="let the allocator stop at this relative gap")
+    p.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ScenarioError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

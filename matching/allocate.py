@@ -1,0 +1,855 @@
+"""Build the allocation integer programme per component, solve it in objective order with PuLP, decode."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from matching import similarity
+from matching.candidates import Arrays, Pairs, arrays, eligible_pairs
+from matching.scenario import Scenario
+
+RESULT_FORMAT = "school-support-result/1"
+# Relative tolerance for "the higher objective is kept" between stages, and the MIP gap we call optimal.
+STAGE_TOL = 1e-7
+OPTIMAL_GAP = 1e-6
+
+
+# --------------------------------------------------------------------------------------------------
+# Rule 8 (internal first)
+# --------------------------------------------------------------------------------------------------
+
+
+def day_granularity(scenario: Scenario) -> float:
+    """Largest step q such that every days and capacity_days value is a multiple of q."""
+    values = [r.days for r in scenario.requests] + [p.capacity_days for p in scenario.supporters]
+    for q in (1.0, 0.5, 0.25, 0.1, 0.05, 0.01, 0.001):
+        if all(abs(v / q - round(v / q)) < 1e-9 for v in values):
+            return q
+    return 1e-6
+
+
+@dataclass
+class InternalFirst:
+    """Rule-8 links kept after pre-reduction: (request, internal supporter, M = cap_i - days_r + q)."""
+
+    req: np.ndarray
+    sup: np.ndarray
+    m: np.ndarray
+
+
+def internal_first(pairs: Pairs, a: Arrays, q: float, *, reduce: bool = True) -> tuple[Pairs, InternalFirst]:
+    """Model rule 8 as linear implications, dropping external pairs that can never be allowed.
+
+    Let y_r = sum of x[r,e] over the external (unpinned) pairs of request r, and let load_i = sum of
+    days_r' * x[r',i] over every pair of internal supporter i. Rule 8 says: y_r = 1 only if every
+    internal i eligible for r (rules 2, 3, 5, 7, not banned, relevance > 0, and days_r fits i's capacity
+    and the school's budget on its own) ends with spare capacity cap_i - load_i < days_r. Days come in
+    steps of q, so that is load_i >= cap_i - days_r + q =: M (M > 0 since cap_i >= days_r), and the
+    constraint is the big-M implication
+
+        load_i - M * y_r >= 0                  (named internal_first_<request>_<supporter>)
+
+    which is void when y_r = 0 (load_i >= 0) and forces i to be nearly full when y_r = 1. Its big-M is
+    the smallest valid one, so the LP relaxation stays tight. When i's other requests cannot fill it
+    to M even all together, y_r = 1 is impossible and r's external pairs are dropped before modelling.
+    Pinned pairs are exempt (the CEO agreed that external support) but count in load_i.
+    """
+    n_sup = len(a.sup_cap)
+    days_r = a.req_days[pairs.req]
+    ext = a.sup_external[pairs.sup] & ~pairs.pinned
+    reqs_with_ext = np.unique(pairs.req[ext])
+    cand = ~a.sup_external[pairs.sup] & np.isin(pairs.req, reqs_with_ext)
+    link_r, link_s = pairs.req[cand], pairs.sup[cand]
+    m = a.sup_cap[link_s] - a.req_days[link_r] + q
+    if reduce:
+        max_load = np.bincount(pairs.sup, weights=days_r, minlength=n_sup)
+        other = max_load[link_s] - a.req_days[link_r]
+        impossible = other < m - 1e-9
+        blocked = np.unique(link_r[impossible])
+        keep = ~(ext & np.isin(pairs.req, blocked))
+        pairs = pairs.subset(keep)
+        alive = ~np.isin(link_r, blocked)
+        link_r, link_s, m = link_r[alive], link_s[alive], m[alive]
+    return pairs, InternalFirst(link_r, link_s, m)
+
+
+# --------------------------------------------------------------------------------------------------
+# Greedy (baseline and warm start)
+# --------------------------------------------------------------------------------------------------
+
+
+def greedy_choice(pairs: Pairs, a: Arrays, idx: np.ndarray, internal_first_on: bool) -> np.ndarray:
+    """Pins, then internal pairs by weight, then externals rule 8 allows; returns chosen pair indices."""
+    load = defaultdict(float)
+    spend = defaultdict(float)
+    taken: set[int] = set()
+    chosen = []
+
+    def fits(k: int) -> bool:
+        r, s = pairs.req[k], pairs.sup[k]
+        days = a.req_days[r]
+        return (
+            load[s] + days <= a.sup_cap[s] + 1e-9
+            and spend[a.req_school[r]] + pairs.cost[k] <= a.school_budget[a.req_school[r]] + 1e-6
+        )
+
+    def take(k: int) -> None:
+        r, s = int(pairs.req[k]), pairs.sup[k]
+        taken.add(r)
+        load[s] += a.req_days[r]
+        spend[a.req_school[r]] += pairs.cost[k]
+        chosen.append(int(k))
+
+    for k in idx[pairs.pinned[idx]]:
+        take(k)
+    free = idx[~pairs.pinned[idx]]
+    order = free[
+        np.lexsort(
+            (pairs.sup[free], pairs.req[free], pairs.travel[free], pairs.cost[free], -pairs.weight[free])
+        )
+    ]
+    ext = a.sup_external[pairs.sup[order]]
+    internal_of: dict[int, list[int]] = defaultdict(list)
+    for k in order[~ext]:
+        internal_of[int(pairs.req[k])].append(int(pairs.sup[k]))
+    for k in order[~ext]:
+        if int(pairs.req[k]) not in taken and fits(k):
+            take(k)
+    for k in order[ext]:
+        r = int(pairs.req[k])
+        if r in taken or not fits(k):
+            continue
+        days = a.req_days[r]
+        if internal_first_on and any(a.sup_cap[i] - load[i] >= days - 1e-9 for i in internal_of[r]):
+            continue
+        take(k)
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+# --------------------------------------------------------------------------------------------------
+# Model and solver
+# --------------------------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+class _Names:
+    """PuLP/LP-file-safe names built from the trust's own ids, kept unique."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def __call__(self, *parts: str) -> str:
+        base = "_".join(_UNSAFE.sub("_", p) for p in parts)
+        name, n = base, 1
+        while name in self.used:
+            n += 1
+            name = f"{base}__{n}"
+        self.used.add(name)
+        return name
+
+
+class _WarmHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS API solver, plus a warm start (which PuLP's HiGHS API does not offer)."""
+
+    def __init__(self, start: dict[str, float] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.start = start
+
+    def buildSolverModel(self, lp):  # noqa: N802 - PuLP's name
+        """As PuLP's, but in bulk: its per-column integrality call alone costs 0.3 s on 10,000 pairs."""
+        import highspy
+
+        inf = highspy.kHighsInf
+        h = lp.solverModel
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        variables = lp.variables()
+        for i, var in enumerate(variables):
+            var.index = i
+        n = len(variables)
+        cost = np.array([sign * lp.objective.get(v, 0.0) for v in variables], dtype=float)
+        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+        h.addCols(n, cost, lower, upper, 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger], dtype=np.int32)
+        if len(integer) and self.mip:
+            kinds = np.array([highspy.HighsVarType.kInteger] * len(integer))
+            h.changeColsIntegrality(len(integer), integer, kinds)
+        starts, index, value, row_lo, row_hi = [], [], [], [], []
+        for i, constraint in enumerate(lp.constraints.values()):
+            constraint.index = i
+            starts.append(len(index))
+            for var, coef in constraint.items():
+                if coef != 0:
+                    index.append(var.index)
+                    value.append(coef)
+            lb, ub = constraint.getLb(), constraint.getUb()
+            row_lo.append(-inf if lb is None else lb)
+            row_hi.append(inf if ub is None else ub)
+        if starts:
+            h.addRows(
+                len(starts),
+                np.array(row_lo),
+                np.array(row_hi),
+                len(index),
+                np.array(starts, dtype=np.int32),
+                np.array(index, dtype=np.int32),
+                np.array(value),
+            )
+
+    def callSolver(self, lp):  # noqa: N802 - PuLP's name
+        if self.start:
+            h = lp.solverModel
+            values = [0.0] * h.getNumCol()
+            for var in lp.variables():
+                values[var.index] = self.start.get(var.name, 0.0)
+            sol = h.getSolution()
+            sol.col_value = values
+            sol.value_valid = True
+            h.setSolution(sol)
+        lp.solverModel.run()
+
+
+@dataclass
+class StageOutcome:
+    proven: bool
+    found: bool
+    objective: float
+    bound: float
+
+
+@dataclass
+class ComponentOutcome:
+    chosen: np.ndarray
+    proven: bool
+    bound: float
+    model_s: float = 0.0
+    solve_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _highs_available() -> bool:
+    try:
+        return bool(pulp.HiGHS(msg=False).available())
+    except Exception:  # noqa: BLE001 - any failure to load highspy means "use CBC"
+        return False
+
+
+class _Model:
+    """One component's integer programme: x[k] in {0,1} for each eligible pair k."""
+
+    def __init__(
+        self,
+        pairs: Pairs,
+        a: Arrays,
+        idx: np.ndarray,
+        links: InternalFirst,
+        scenario: Scenario,
+        prune_redundant: bool,
+    ) -> None:
+        self.idx = idx
+        names = _Names()
+        req_ids = [r.id for r in scenario.requests]
+        sup_ids = [p.id for p in scenario.supporters]
+        self.prob = pulp.LpProblem("allocation", pulp.LpMaximize)
+        self.x = [
+            pulp.LpVariable(
+                names("x", req_ids[pairs.req[k]], sup_ids[pairs.sup[k]]),
+                lowBound=1 if pairs.pinned[k] else 0,
+                upBound=1,
+                cat=pulp.LpInteger,
+            )
+            for k in idx
+        ]
+        w, c, t = pairs.weight[idx], pairs.cost[idx], pairs.travel[idx]
+        self.relevance = pulp.LpAffineExpression(zip(self.x, w.tolist(), strict=True))
+        self.cost = pulp.LpAffineExpression(zip(self.x, c.tolist(), strict=True))
+        self.travel = pulp.LpAffineExpression(zip(self.x, t.tolist(), strict=True))
+        self.has_cost, self.has_travel = bool(np.any(c > 0)), bool(np.any(t > 0))
+        self.prob.setObjective(self.relevance)
+        req, sup = pairs.req[idx], pairs.sup[idx]
+        days = a.req_days[req]
+        add = self.prob.addConstraint
+        LE, GE = pulp.LpConstraintLE, pulp.LpConstraintGE  # noqa: N806
+
+        by_req = _group(req)
+        for r, pos in by_req.items():
+            if len(pos) > 1 or not prune_redundant:
+                add(
+                    pulp.LpConstraint(
+                        pulp.LpAffineExpression([(self.x[p], 1.0) for p in pos]),
+                        LE,
+                        names("one_supporter", req_ids[r]),
+                        1.0,
+                    )
+                )
+        by_sup = _group(sup)
+        for s, pos in by_sup.items():
+            if days[pos].sum() > a.sup_cap[s] + 1e-9 or not prune_redundant:
+                add(
+                    pulp.LpConstraint(
+                        pulp.LpAffineExpression([(self.x[p], float(days[p])) for p in pos]),
+                        LE,
+                        names("capacity", sup_ids[s]),
+                        float(a.sup_cap[s]),
+                    )
+                )
+        school_ids = [s.id for s in scenario.schools]
+        for sc, pos in _group(a.req_school[req]).items():
+            budget = a.school_budget[sc]
+            if math.isinf(budget):
+                continue
+            # Needed only if the dearest option of every request together could overrun the budget.
+            dearest: dict[int, float] = defaultdict(float)
+            for p in pos:
+                dearest[int(req[p])] = max(dearest[int(req[p])], float(c[p]))
+            worst = sum(dearest.values())
+            if worst > budget + 1e-6 or not prune_redundant:
+                add(
+                    pulp.LpConstraint(
+                        pulp.LpAffineExpression([(self.x[p], float(c[p])) for p in pos]),
+                        LE,
+                        names("budget", school_ids[sc]),
+                        float(budget),
+                    )
+                )
+        ext_pos: dict[int, list[int]] = defaultdict(list)
+        for p in range(len(idx)):
+            if a.sup_external[sup[p]] and not pairs.pinned[idx[p]]:
+                ext_pos[int(req[p])].append(p)
+        # Rule 8 through two small definitions so each implication row has two nonzeros, not |load|.
+        self.aux: list[tuple[pulp.LpVariable, list[tuple[int, float]]]] = []
+        loads: dict[int, pulp.LpVariable] = {}
+        externals: dict[int, pulp.LpVariable] = {}
+        in_comp = np.isin(links.req, req)
+        for r, i, m in zip(links.req[in_comp], links.sup[in_comp], links.m[in_comp], strict=True):
+            r, i = int(r), int(i)
+            if not ext_pos.get(r):
+                continue
+            if i not in loads:
+                terms = [(p, float(days[p])) for p in by_sup.get(i, [])]
+                loads[i] = self._define(names("load", sup_ids[i]), terms, float(a.sup_cap[i]), names)
+            if r not in externals:
+                externals[r] = self._define(
+                    names("external", req_ids[r]), [(p, 1.0) for p in ext_pos[r]], 1.0, names
+                )
+            add(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([(loads[i], 1.0), (externals[r], -float(m))]),
+                    GE,
+                    names("internal_first", req_ids[r], sup_ids[i]),
+                    0.0,
+                )
+            )
+
+    def _define(self, name: str, terms: list[tuple[int, float]], upper: float, names) -> pulp.LpVariable:
+        var = pulp.LpVariable(name, lowBound=0)
+        expr = pulp.LpAffineExpression([(var, 1.0)] + [(self.x[p], -c) for p, c in terms])
+        self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, names(name, "def"), 0.0))
+        self.aux.append((var, terms))
+        return var
+
+    def start_values(self, start: np.ndarray) -> dict[str, float]:
+        out = {v.name: float(on) for v, on in zip(self.x, start, strict=True)}
+        for var, terms in self.aux:
+            out[var.name] = float(sum(c for p, c in terms if start[p]))
+        return out
+
+    def values(self) -> np.ndarray:
+        return np.array([(v.varValue or 0.0) > 0.5 for v in self.x], dtype=bool)
+
+
+def _group(keys: np.ndarray) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    for p, k in enumerate(keys.tolist()):
+        out[k].append(p)
+    return out
+
+
+def _solve_lexicographic(
+    model: _Model,
+    start: np.ndarray | None,
+    deadline: float,
+    solver: str,
+    trivial_bound: float,
+    gap_rel: float = OPTIMAL_GAP / 10,
+) -> tuple[np.ndarray, bool, float, list[str]]:
+    """Stage 1 maximises need-weighted relevance; stage 2 minimises cost keeping it; stage 3 travel.
+
+    Stages are solved in turn on the same HiGHS model (a row fixing the earlier objective to within
+    STAGE_TOL relative is added each time), so a lower priority can never buy back a higher one.
+    """
+    stages = [("relevance", model.relevance, pulp.LpMaximize)]
+    if model.has_cost:
+        stages.append(("cost", model.cost, pulp.LpMinimize))
+    if model.has_travel:
+        stages.append(("travel", model.travel, pulp.LpMinimize))
+    if solver == "highs":
+        return _highs_stages(model, stages, start, deadline, gap_rel)
+    return _cbc_stages(model, stages, start, deadline, trivial_bound, gap_rel)
+
+
+def _highs_stages(model, stages, start, deadline, gap_rel):
+    import highspy
+
+    prob = model.prob
+    warm = None
+    if start is not None:
+        warm = model.start_values(start)
+    remaining = max(0.05, deadline - time.perf_counter())
+    solver = _WarmHiGHS(start=warm, msg=False, timeLimit=remaining, gapRel=gap_rel, gapAbs=1e-9)
+    prob.solve(solver)
+    h = prob.solverModel
+    if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+        # Impossible (pins alone are feasible): HiGHS 1.15 presolve can wrongly say so on big-M rows.
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+        h.run()
+    proven, values, bound, notes = True, None, math.inf, []
+    stage_level = 0.0
+    inf = highspy.kHighsInf
+    for n, (label, expr, sense) in enumerate(stages):
+        if n > 0:
+            prev_label, prev_expr, prev_sense = stages[n - 1]
+            level = stage_level
+            tol = STAGE_TOL * max(1.0, abs(level))
+            cols = np.array([v.index for v in prev_expr], dtype=np.int32)
+            coefs = np.array(list(prev_expr.values()), dtype=float)
+            lo, hi = (level - tol, inf) if prev_sense == pulp.LpMaximize else (-inf, level + tol)
+            h.addRow(lo, hi, len(cols), cols, coefs)
+            prob.addConstraint(
+                pulp.LpConstraint(
+                    prev_expr,
+                    pulp.LpConstraintGE if prev_sense == pulp.LpMaximize else pulp.LpConstraintLE,
+                    f"keep_{prev_label}",
+                    level,
+                )
+            )
+            _reduced_cost_fixing(h, level, tol, prev_sense == pulp.LpMaximize, values)
+            costs = np.zeros(h.getNumCol())
+            for v, coef in expr.items():
+                costs[v.index] = coef
+            h.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
+            sol = h.getSolution()
+            sol.col_value = list(values)
+            sol.value_valid = True
+            h.setSolution(sol)
+            left = deadline - time.perf_counter()
+            if left <= 0.01:
+                proven = False
+                notes.append(f"time limit reached before the {label} stage")
+                break
+            h.setOptionValue("time_limit", left)
+            h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        if info.primal_solution_status != 2:  # no feasible point in this stage: keep the previous one
+            proven = False
+            notes.append(f"no solution in the {label} stage ({h.modelStatusToString(status)})")
+            if values is None:
+                return (start if start is not None else np.zeros(len(model.x), bool)), False, math.inf, notes
+            break
+        values = np.array(h.getSolution().col_value)
+        sign = -1.0 if sense == pulp.LpMaximize else 1.0
+        stage_level = sign * info.objective_function_value
+        if n == 0:
+            bound = sign * info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else math.inf
+        if status != highspy.HighsModelStatus.kOptimal:
+            proven = False
+            notes.append(f"{label} stage stopped: {h.modelStatusToString(status)}")
+            break
+        if n == 0 and info.mip_gap > OPTIMAL_GAP:
+            # Stopped at a looser gap target: a good answer, but not a proven optimum.
+            proven = False
+            notes.append(f"relevance stage stopped at gap {info.mip_gap:.2e}")
+            break
+    chosen = np.zeros(len(model.x), dtype=bool)
+    for p, v in enumerate(model.x):
+        chosen[p] = values[v.index] > 0.5
+    return chosen, proven, bound, notes
+
+
+def _reduced_cost_fixing(h, level: float, tol: float, maximise: bool, incumbent: np.ndarray) -> int:
+    """Fix to 0 (or 1) every pair that no solution keeping the last stage's objective can move.
+
+    From the LP relaxation of the stage just solved (written as min c.x): for every x feasible for it,
+    c.x >= v_LP + rc_j * (x_j - x*_j) for each column j (rows contribute y_i (A_i x - b_i) >= 0). The
+    next stages keep c.x <= L + tol (L the proven MIP optimum in min form), so a column at 0 with
+    rc_j > L + tol - v_LP can never be 1, and one at 1 with -rc_j above that can never be 0. This is
+    exact, and leaves the next stage only the near-ties, which is what keeps it fast.
+    """
+    import highspy
+
+    n = h.getNumCol()
+    cols = np.arange(n, dtype=np.int32)
+    integer = np.array(h.getLp().integrality_)
+    h.changeColsIntegrality(n, cols, np.array([highspy.HighsVarType.kContinuous] * n))
+    h.run()
+    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    if ok:
+        sol = h.getSolution()
+        x, rc = np.array(sol.col_value), np.array(sol.col_dual)
+        v_lp = h.getInfo().objective_function_value
+        limit = (-level if maximise else level) + tol
+        slack = limit - v_lp + 1e-6 * max(1.0, abs(level))
+        lower = np.array(h.getLp().col_lower_)
+        upper = np.array(h.getLp().col_upper_)
+    h.changeColsIntegrality(n, cols, integer)
+    if not ok or slack < 0:
+        return 0
+    to_zero = (x < 1e-9) & (rc > slack) & (lower < 0.5) & (incumbent < 0.5)
+    to_one = (x > 1 - 1e-9) & (-rc > slack) & (upper > 0.5) & (incumbent > 0.5)
+    for mask, lo, hi in ((to_zero, 0.0, 0.0), (to_one, 1.0, 1.0)):
+        idx = cols[mask]
+        if len(idx):
+            h.changeColsBounds(len(idx), idx, np.full(len(idx), lo), np.full(len(idx), hi))
+    return int(to_zero.sum() + to_one.sum())
+
+
+def _cbc_stages(model, stages, start, deadline, trivial_bound, gap_rel):
+    prob = model.prob
+    if start is not None:
+        warm = model.start_values(start)
+        for v in prob.variables():
+            v.setInitialValue(warm.get(v.name, 0.0))
+    proven, bound, notes, chosen = True, trivial_bound, [], start
+    level = 0.0
+    for n, (label, expr, sense) in enumerate(stages):
+        left = deadline - time.perf_counter()
+        if left <= 0.01:
+            proven = False
+            notes.append(f"time limit reached before the {label} stage")
+            break
+        if n > 0:
+            prev_label, prev_expr, prev_sense = stages[n - 1]
+            tol = STAGE_TOL * max(1.0, abs(level))
+            if prev_sense == pulp.LpMaximize:
+                prob.addConstraint(
+                    pulp.LpConstraint(prev_expr, pulp.LpConstraintGE, f"keep_{prev_label}", level - tol)
+                )
+            else:
+                prob.addConstraint(
+                    pulp.LpConstraint(prev_expr, pulp.LpConstraintLE, f"keep_{prev_label}", level + tol)
+                )
+            prob.sense = sense
+            prob.setObjective(expr)
+        prob.solve(
+            pulp.PULP_CBC_CMD(
+                msg=False,
+                timeLimit=max(1, math.ceil(left)),
+                gapRel=gap_rel,
+                warmStart=start is not None,
+            )
+        )
+        if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+            proven = False
+            notes.append(f"CBC found no solution in the {label} stage")
+            break
+        chosen = model.values()
+        level = float(pulp.value(expr) or 0.0)
+        if n == 0 and prob.sol_status == pulp.LpSolutionOptimal:
+            bound = level
+        if prob.sol_status != pulp.LpSolutionOptimal:
+            proven = False
+            notes.append(f"{label} stage stopped at the time limit")
+            break
+        if n == 0 and gap_rel > OPTIMAL_GAP:
+            proven = False  # CBC does not report its final gap here, so a loose target is never "optimal"
+            break
+        for v in model.x:
+            v.setInitialValue(v.varValue or 0.0)
+    if chosen is None:
+        chosen = np.zeros(len(model.x), dtype=bool)
+    return chosen, proven, bound, notes
+
+
+# --------------------------------------------------------------------------------------------------
+# Components
+# --------------------------------------------------------------------------------------------------
+
+
+def components(pairs: Pairs, a: Arrays) -> list[np.ndarray]:
+    """Pair indices of each independent block: requests and supporters joined by eligible pairs, and
+    requests of one school joined when its budget is finite (capacity, budget and rule 8 never cross)."""
+    n_req, n_sup = len(a.req_days), len(a.sup_cap)
+    rows = [
+        pairs.req,
+    ]
+    cols = [n_req + pairs.sup]
+    charged = pairs.cost > 0
+    req_charged = np.unique(pairs.req[charged])
+    if len(req_charged):
+        sch = a.req_school[req_charged]
+        finite = ~np.isinf(a.school_budget[sch])
+        req_charged, sch = req_charged[finite], sch[finite]
+        first = {}
+        link_a, link_b = [], []
+        for r, s in zip(req_charged.tolist(), sch.tolist(), strict=True):
+            if s in first:
+                link_a.append(first[s])
+                link_b.append(r)
+            else:
+                first[s] = r
+        rows.append(np.array(link_a, dtype=np.int64))
+        cols.append(np.array(link_b, dtype=np.int64))
+    r_all, c_all = np.concatenate(rows), np.concatenate(cols)
+    n = n_req + n_sup
+    graph = sp.coo_matrix((np.ones(len(r_all)), (r_all, c_all)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    comp_of_pair = label[pairs.req]
+    order = np.argsort(comp_of_pair, kind="stable")
+    splits = np.flatnonzero(np.diff(comp_of_pair[order])) + 1
+    groups = np.split(order, splits) if len(order) else []
+    return sorted(groups, key=lambda g: int(pairs.req[g].min()))
+
+
+def _best_single(pairs: Pairs, idx: np.ndarray) -> np.ndarray:
+    """A component with one request: the best pair by (relevance, -cost, -travel), already rule-checked."""
+    pin = idx[pairs.pinned[idx]]
+    if len(pin):
+        return pin[:1]
+    k = np.lexsort((pairs.sup[idx], pairs.travel[idx], pairs.cost[idx], -pairs.weight[idx]))[0]
+    return idx[[k]] if pairs.weight[idx[k]] > 0 else idx[:0]
+
+
+# --------------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Solution:
+    """What `solve` found, before it becomes the contract's JSON."""
+
+    pairs: Pairs
+    chosen: np.ndarray
+    status: str
+    bound: float
+    timings: dict[str, float]
+    notes: list[str]
+    components: int = 0
+    models: int = 0
+
+
+def allocate(
+    scenario: Scenario,
+    *,
+    time_limit_s: float | None = None,
+    solver: str = "auto",
+    top_k: int | None = None,
+    decompose: bool = True,
+    gap_rel: float | None = None,
+) -> Solution:
+    """Solve the scenario; `decompose=False` gives one plain model over every eligible pair (baseline).
+
+    `gap_rel` lets the relevance stage stop at a relative MIP gap (the answer is then `feasible`, with
+    that gap); by default it runs to a proven optimum or the time limit.
+    """
+    started = time.perf_counter()
+    limit = scenario.rules.time_limit_s if time_limit_s is None else time_limit_s
+    deadline = started + limit
+    if solver == "auto":
+        solver = "highs" if _highs_available() else "cbc"
+    a = arrays(scenario)
+    pairs = eligible_pairs(scenario, top_k, a)
+    q = day_granularity(scenario)
+    if scenario.rules.internal_first:
+        pairs, links = internal_first(pairs, a, q, reduce=decompose)
+    else:
+        links = InternalFirst(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    prep_s = time.perf_counter() - started - pairs.similarity_s
+    groups = components(pairs, a) if decompose else ([np.arange(len(pairs))] if len(pairs) else [])
+    chosen_all, proven_all, bound_total = [], True, 0.0
+    model_s = solve_s = 0.0
+    notes: list[str] = []
+    models = 0
+    left_pairs = sum(len(g) for g in groups)
+    for idx in groups:
+        # Each component may use twice its share of the time left, so one hard block cannot starve the rest.
+        now = time.perf_counter()
+        share = len(idx) / max(1, left_pairs)
+        left_pairs -= len(idx)
+        comp_deadline = min(deadline, now + 2 * share * max(0.0, deadline - now)) if left_pairs else deadline
+        reqs = np.unique(pairs.req[idx])
+        if decompose and len(reqs) == 1:
+            pick = _best_single(pairs, idx)
+            chosen_all.append(pick)
+            bound_total += float(pairs.weight[pick].sum())
+            continue
+        t0 = time.perf_counter()
+        start = None
+        if decompose:
+            warm = greedy_choice(pairs, a, idx, scenario.rules.internal_first)
+            start = np.isin(idx, warm)
+        model = _Model(pairs, a, idx, links, scenario, prune_redundant=decompose)
+        t1 = time.perf_counter()
+        best = np.zeros(len(a.req_days))
+        np.maximum.at(best, pairs.req[idx], pairs.weight[idx])
+        trivial = float(best.sum())
+        picked, proven, bound, stage_notes = _solve_lexicographic(
+            model, start, comp_deadline, solver, trivial, gap_rel or OPTIMAL_GAP / 10
+        )
+        t2 = time.perf_counter()
+        models += 1
+        model_s += t1 - t0
+        solve_s += t2 - t1
+        notes.extend(stage_notes)
+        chosen_all.append(idx[picked])
+        proven_all &= proven
+        bound_total += min(bound, trivial)
+    chosen = np.sort(np.concatenate(chosen_all)) if chosen_all else np.zeros(0, np.int64)
+    objective = float(pairs.weight[chosen].sum())
+    status = "optimal" if proven_all else "feasible"
+    total = time.perf_counter() - started
+    timings = {"similarity": pairs.similarity_s, "model": prep_s + model_s, "solve": solve_s, "total": total}
+    if pairs.truncated:
+        notes.append(
+            f"note: top-k relevance cut {pairs.truncated} requests whose k-th supporter still passed "
+            "min_score; the answer is optimal for the top-k relevance"
+        )
+    return Solution(
+        pairs=pairs,
+        chosen=chosen,
+        status=status,
+        bound=max(bound_total, objective),
+        timings=timings,
+        notes=notes,
+        components=len(groups),
+        models=models,
+    )
+
+
+def solve(scenario: Scenario, **kwargs) -> dict:
+    """school-support-result/1 for the scenario (see `allocate` for the options)."""
+    sol = allocate(scenario, **kwargs)
+    return to_result(scenario, sol)
+
+
+def to_result(scenario: Scenario, sol: Solution) -> dict:
+    pairs = sol.pairs
+    objective = float(pairs.weight[sol.chosen].sum())
+    gap = 0.0 if sol.bound <= 1e-12 else max(0.0, (sol.bound - objective) / sol.bound)
+    allocations = []
+    met = set()
+    for k in sol.chosen:
+        req = scenario.requests[pairs.req[k]]
+        sup = scenario.supporters[pairs.sup[k]]
+        met.add(req.id)
+        why = similarity.explain(req.text, sup.expertise)
+        if not why and scenario.scores is not None:
+            why = ["relevance given in the scenario"]
+        if pairs.pinned[k]:
+            why = ["pinned by the CEO", *why]
+        allocations.append(
+            {
+                "request_id": req.id,
+                "supporter_id": sup.id,
+                "days": _num(req.days),
+                "relevance": round(float(pairs.rel[k]), 4),
+                "cost": round(float(pairs.cost[k]), 2),
+                "travel_km": round(float(pairs.travel[k]), 1) if pairs.travel_known[k] else None,
+                "why": why,
+            }
+        )
+    has_pair = set(np.unique(pairs.req).tolist())
+    unmet = []
+    for i, req in enumerate(scenario.requests):
+        if req.id in met:
+            continue
+        if i in has_pair:
+            reason = (
+                "eligible supporters were needed for higher-value requests, or their capacity or "
+                "the school's budget ran out"
+            )
+        else:
+            reason = (
+                "no eligible supporter: none passes the phase, own-school, travel, capacity, budget "
+                "and min_score rules"
+            )
+        unmet.append({"request_id": req.id, "reason": reason})
+    return {
+        "format": RESULT_FORMAT,
+        "status": sol.status,
+        "objective": round(objective, 6),
+        "bound": round(sol.bound, 6),
+        "gap": round(gap, 8),
+        "allocations": allocations,
+        "unmet": unmet,
+        "timings_s": {k: round(v, 4) for k, v in sol.timings.items()},
+    }
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def greedy(scenario: Scenario, *, top_k: int | None = None) -> dict:
+    """Baseline: one greedy pass (pins, internals by weight, then externals rule 8 allows)."""
+    started = time.perf_counter()
+    a = arrays(scenario)
+    pairs = eligible_pairs(scenario, top_k, a)
+    chosen = greedy_choice(pairs, a, np.arange(len(pairs)), scenario.rules.internal_first)
+    total = time.perf_counter() - started
+    # The trivial bound: every request met by its best pair.
+    best = np.zeros(len(scenario.requests))
+    np.maximum.at(best, pairs.req, pairs.weight)
+    sol = Solution(
+        pairs=pairs,
+        chosen=chosen,
+        status="feasible",
+        bound=float(best.sum()),
+        timings={
+            "similarity": pairs.similarity_s,
+            "model": 0.0,
+            "solve": total - pairs.similarity_s,
+            "total": total,
+        },
+        notes=[],
+    )
+    return to_result(scenario, sol)
+
+
+def rank(scenario: Scenario, top: int = 5) -> dict:
+    """school-support-ranking/1: per request, supporters passing rules 2, 3 and 5, best first."""
+    from matching.candidates import _static_filter, relevance  # noqa: PLC0415 - shared rule code
+
+    a = arrays(scenario)
+    n_req, n_sup = len(scenario.requests), len(scenario.supporters)
+    rel, _, _ = relevance(scenario, a, None if n_req * n_sup <= 20_000_000 else max(top * 20, 100))
+    rel = rel.tocoo()
+    # Rules 2, 3 and 5 only: capacity and budget are the allocator's business, so relax them here.
+    full_cap = Arrays(
+        **{**a.__dict__, "sup_cap": np.full(n_sup, np.inf), "req_budget": np.full(n_req, np.inf)}
+    )
+    r, s, v, _, _ = _static_filter(
+        scenario, full_cap, rel.row.astype(np.int64), rel.col.astype(np.int64), rel.data.astype(float)
+    )
+    by_req: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for i, j, x in zip(r.tolist(), s.tolist(), v.tolist(), strict=True):
+        by_req[i].append((-x, j))
+    rankings = []
+    for i, req in enumerate(scenario.requests):
+        best = sorted(by_req.get(i, []), key=lambda t: (t[0], scenario.supporters[t[1]].id))[:top]
+        rankings.append(
+            {
+                "request_id": req.id,
+                "candidates": [
+                    {
+                        "supporter_id": scenario.supporters[j].id,
+                        "score": round(-x, 4),
+                        "why": similarity.explain(req.text, scenario.supporters[j].expertise),
+                    }
+                    for x, j in best
+                ],
+            }
+        )
+    return {"format": "school-support-ranking/1", "rankings": rankings}
