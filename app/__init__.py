@@ -44,6 +44,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.views import (
         admin,
+        allocation,
         audit,
         auth,
         categories,
@@ -57,7 +58,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, main, admin, schools, audit, register, nominations, categories, priorities, requests,
-                   visits):
+                   visits, allocation):
         app.register_blueprint(module.bp)
 
 

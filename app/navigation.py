@@ -21,17 +21,20 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("Home", "main.home", frozenset(Role)),
     NavItem("Schools", "schools.school_list", frozenset(Role)),
-    NavItem("Talent register", "register.entry_list",
-            frozenset({Role.HEADTEACHER, Role.EXECUTIVE, Role.CEO, Role.TRUSTEE})),
-    NavItem("Nominations", "nominations.nomination_list", frozenset({Role.HEADTEACHER, Role.EXECUTIVE, Role.CEO})),
-    NavItem("Accounts", "admin.user_list", frozenset({Role.ADMIN})),
-    NavItem("Audit log", "audit.event_list", frozenset({Role.ADMIN, Role.CEO})),
     NavItem("Categories", "categories.overview", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE, Role.ADMIN})),
     NavItem("Priorities", "priorities.priority_list", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE,
                                                                  Role.HEADTEACHER, Role.SCHOOL_STAFF})),
     NavItem("Support requests", "requests.request_list", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE,
                                                                     Role.HEADTEACHER, Role.SCHOOL_STAFF})),
     NavItem("Visits", "visits.visit_list", frozenset({Role.CEO, Role.EXECUTIVE, Role.HEADTEACHER})),
+    NavItem("Talent register", "register.entry_list",
+            frozenset({Role.HEADTEACHER, Role.EXECUTIVE, Role.CEO, Role.TRUSTEE})),
+    NavItem("Nominations", "nominations.nomination_list", frozenset({Role.HEADTEACHER, Role.EXECUTIVE, Role.CEO})),
+    NavItem("Allocations", "allocation.index", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE})),
+    NavItem("Staff to release", "allocation.releases", frozenset({Role.HEADTEACHER})),
+    NavItem("My assignments", "allocation.assignments", frozenset({Role.SCHOOL_STAFF, Role.HEADTEACHER})),
+    NavItem("Accounts", "admin.user_list", frozenset({Role.ADMIN})),
+    NavItem("Audit log", "audit.event_list", frozenset({Role.ADMIN, Role.CEO})),
 ]
 
 

@@ -31,8 +31,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    import highspy  # noqa: F401 - only for its version
     from importlib.metadata import version
+
+    import highspy  # noqa: F401 - only for its version
 
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -382,7 +382,7 @@ def review(run_id: int, today: date | None = None) -> Review:
               "school": schools[requests_by_id[u["request_id"]]["school_id"]]["name"]
               if u["request_id"] in requests_by_id else ""}
              for u in run.result.get("unmet", [])]
-    scheme_names = categories.need_level_names() if hasattr(categories, "need_level_names") else {}
+    scheme_names = {c.need_level: c.name for c in categories.active_scheme().categories}
     return Review(run, allocations, unmet, dict(sorted(days_by_need.items())), cost_by_school, external,
                   changes_since(run, today=today), scheme_names)
 

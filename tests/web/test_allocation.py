@@ -100,11 +100,11 @@ def trust(app, sync_jobs):
 
 
 def _run(app, ids):
-    with app.app_context():
-        ceo = db.session.get(factories.User, ids["ceo"])
-        run = allocation.start_run(ceo, YEAR, TERM, today=TODAY)
-        db.session.expire_all()
-        return db.session.get(AllocationRun, run.id)
+    """Start a run as the CEO (synchronously) inside the caller's app context."""
+    ceo = db.session.get(factories.User, ids["ceo"])
+    run = allocation.start_run(ceo, YEAR, TERM, today=TODAY)
+    db.session.expire_all()
+    return db.session.get(AllocationRun, run.id)
 
 
 def test_scenario_is_built_from_the_database(app, trust):
@@ -250,24 +250,26 @@ def test_reject_needs_a_reason_and_only_once(app, trust):
 def test_pages(app, trust, login_as):
     with app.app_context():
         run = _run(app, trust)
+        first_id = run.allocations[0].id
     browser, _ = login_as(Role.CEO)
     assert browser.get("/allocations/").status_code == 200
     assert browser.get(f"/allocations/runs/{run.id}").status_code == 200
     html = browser.get(f"/allocations/runs/{run.id}/review").get_data(as_text=True)
     assert "Amira Khan" in html and "Oakfield Primary" in html
-    response = browser.post(f"/allocations/runs/{run.id}/approve", {"allocation_ids": str(run.allocations[0].id)},
+    response = browser.post(f"/allocations/runs/{run.id}/approve", {"allocation_ids": str(first_id)},
                             token_from=f"/allocations/runs/{run.id}/review")
     assert response.status_code == 302
     with app.app_context():
-        assert db.session.get(Allocation, run.allocations[0].id).status is AllocationStatus.APPROVED
+        assert db.session.get(Allocation, first_id).status is AllocationStatus.APPROVED
 
 
 @pytest.mark.parametrize("role", [Role.HEADTEACHER, Role.SCHOOL_STAFF, Role.TRUSTEE, Role.EXECUTIVE])
 def test_only_the_ceo_approves(app, trust, login_as, role):
     with app.app_context():
         run = _run(app, trust)
+        run_id, first_id = run.id, run.allocations[0].id
     browser, _ = login_as(role)
-    response = browser.post(f"/allocations/runs/{run.id}/approve", {"allocation_ids": str(run.allocations[0].id)},
+    response = browser.post(f"/allocations/runs/{run_id}/approve", {"allocation_ids": str(first_id)},
                             token_from="/")
     assert response.status_code == 403
 
