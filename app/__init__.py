@@ -52,13 +52,14 @@ def register_blueprints(app: Flask) -> None:
         nominations,
         priorities,
         register,
+        reports,
         requests,
         schools,
         visits,
     )
 
     for module in (auth, main, admin, schools, audit, register, nominations, categories, priorities, requests,
-                   visits, allocation):
+                   visits, allocation, reports):
         app.register_blueprint(module.bp)
 
 

@@ -33,6 +33,7 @@ NAV: list[NavItem] = [
     NavItem("Allocations", "allocation.index", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE})),
     NavItem("Staff to release", "allocation.releases", frozenset({Role.HEADTEACHER})),
     NavItem("My assignments", "allocation.assignments", frozenset({Role.SCHOOL_STAFF, Role.HEADTEACHER})),
+    NavItem("Reports", "reports.dashboard", frozenset({Role.CEO, Role.EXECUTIVE, Role.TRUSTEE})),
     NavItem("Accounts", "admin.user_list", frozenset({Role.ADMIN})),
     NavItem("Audit log", "audit.event_list", frozenset({Role.ADMIN, Role.CEO})),
 ]
