@@ -97,7 +97,7 @@ def summary_pdf(actor: User, allocation_id: int, *, trust: str, on: date | None 
     term = f"{a.term.label} {AcademicYear(a.academic_year).label}"
     who_pays = (f"Charged to {r.school.name} (second tier, from the school's budget of {money(r.budget_gbp)})"
                 if a.charged else "Core support: paid by the trust")
-    success = _clip(r.priority.success_criteria, 500) if r.priority else ""
+    success = _clip(r.priority.success_criteria, 350) if r.priority else ""
     rows = [
         ("Supporter", f"{e.name}, {e.post} ({e.designation.label})"),
         ("Supporter's school", e.school.name if e.school else "Trust central staff or external consultant"),
@@ -106,8 +106,8 @@ def summary_pdf(actor: User, allocation_id: int, *, trust: str, on: date | None 
         ("Its headteacher", _headteachers(r.school_id) or "No headteacher account"),
         ("Request", f"{r.title} (request {r.id})"),
         ("Area", r.area.label),
-        ("The need", _clip(r.need, 900)),
-        ("Desired outcomes", _clip(r.desired_outcomes, 700)),
+        ("The need", _clip(r.need, 600)),
+        ("Desired outcomes", _clip(r.desired_outcomes, 450)),
         ("Success criteria", success),
         ("Target date", long_date(r.target_date)),
         ("Days and term", f"{a.days:g} days in {term}"),

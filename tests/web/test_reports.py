@@ -142,7 +142,7 @@ def test_dashboard_for_the_ceo(app, trust, login_as):
     assert f"Reports: {TERM.label} {YEAR.label}" in html
     assert html.count("<svg class=\"chart") == 6  # heat map, two capacity, cost, unmet, visits
     assert "<title id=\"heat-title\">Supply against demand" in html and "<desc id=\"heat-desc\">" in html
-    assert "Short" in html and "0 of 3 days" in html and "Tight" in html
+    assert "Short" in html and "0 offered, 3 asked" in html and "Tight" in html
     assert "Amira Khan" in html and "4 of 6 days" in html  # per supporter, for the CEO
     assert "7 of 10 days (70%)" in html
     assert "£750 of £500 · Over budget" in html
@@ -396,3 +396,16 @@ def test_declined_release_tells_the_ceo_not_the_supporter(app, trust):
         messages = list(db.session.scalars(db.select(OutboxMessage)))
         assert [(m.to, m.subject) for m in messages] == [(ceo.email, "A headteacher could not release a supporter")]
         assert "Year 6 SATs mocks that week" in messages[0].body
+
+
+def test_summary_stays_on_one_page_with_the_longest_texts(app, trust):
+    with app.app_context():
+        request = db.session.get(SupportRequest, trust["phonics"])
+        request.need = "Pupils in Year 1 cannot blend. " * 129  # 4,000 characters, the most the template takes
+        request.desired_outcomes = "Every pupil reads fluently. " * 71
+        request.priority.success_criteria = "85% pass the check. " * 100
+        request.title = "Phonics " * 25
+        request.preferred_dates = "Tuesdays " * 33
+        db.session.commit()
+    text = _pdf_text(_as(app, trust["ceo"]).get(f"/allocations/{trust['a1']}/summary.pdf"))  # asserts one page
+    assert "…" in text and "Waiting for the supporter's headteacher" in text
