@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
@@ -121,6 +122,7 @@ def _supply(year: AcademicYear, term: Term) -> list[tuple[RegisterEntry, float]]
     rows = db.session.execute(
         select(RegisterEntry, Availability.days)
         .join(Availability, Availability.entry_id == RegisterEntry.id)
+        .options(selectinload(RegisterEntry.tags))
         .where(Availability.academic_year == year.start, Availability.term == term, Availability.days > 0,
                RegisterEntry.status == EntryStatus.ACTIVE, RegisterEntry.consent.is_(True))).unique()
     return [(entry, float(days)) for entry, days in rows]
