@@ -44,6 +44,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.views import (
         admin,
+        allocation,
         audit,
         auth,
         categories,
@@ -52,13 +53,14 @@ def register_blueprints(app: Flask) -> None:
         priorities,
         privacy,
         register,
+        reports,
         requests,
         schools,
         visits,
     )
 
     for module in (auth, main, admin, schools, audit, register, nominations, categories, priorities, requests,
-                   visits, privacy):
+                   visits, privacy, allocation, reports):
         app.register_blueprint(module.bp)
 
 

@@ -33,7 +33,15 @@ def money(value: float | None) -> str:
     return f"£{value:,.0f}" if float(value).is_integer() else f"£{value:,.2f}"
 
 
+def academic_year(start: int | None) -> str:
+    """2026 -> 2026/27."""
+    if start is None:
+        return ""
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(academic_year, "academic_year")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(date_time, "date_time")
     app.add_template_filter(money, "money")

@@ -280,3 +280,58 @@ def two_people():
                  details={"note": "Bartholomew B-6001"}, commit=True)
     return {"school": shared_school, "head": head, "rosalind": rosalind, "nom_r": nom_r, "nom_b": nom_b,
             "entry": entry, "request": request_row}
+
+
+# --- allocations (without running the matcher) -----------------------------------------------------------------
+
+
+def allocation_run(year: int | None = None, term=None, unmet: list[int] | None = None, created_by: User | None = None):
+    """A finished run for a term; `unmet` lists the request ids the matcher could not meet."""
+    from app.models import AllocationRun
+    from app.terms import current
+
+    this_year, this_term = current()
+    run = AllocationRun(academic_year=year if year is not None else this_year.start, term=term or this_term,
+                        scenario={"schools": [], "supporters": [], "requests": [], "pins": [], "bans": []},
+                        result={"allocations": [], "unmet": [{"request_id": f"R{i}", "reason": "Nobody suitable "
+                                                              "has days left."} for i in (unmet or [])]},
+                        solver_status="optimal", fingerprint="0" * 64,
+                        created_by_id=created_by.id if created_by else None)
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def allocation(request, entry, status=None, run=None, days: float | None = None, charged: bool | None = None,
+               decided_by: User | None = None, **kw):
+    """An allocation of `entry` to `request` in the request's term, in `status` (proposed by default)."""
+    from app.models import Allocation, AllocationStatus, Funding
+    from app.models.types import utcnow
+
+    status = status or AllocationStatus.PROPOSED
+    run = run or allocation_run(request.academic_year, request.term)
+    days = days if days is not None else float(request.days_requested)
+    charged = request.funding == Funding.SECOND_TIER if charged is None else charged
+    values = dict(run_id=run.id, request_id=request.id, register_entry_id=entry.id, status=status,
+                  academic_year=request.academic_year, term=request.term, days=days, relevance=0.62,
+                  cost=round(days * float(entry.day_rate), 2), charged=charged, travel_km=4.2,
+                  why=["phonics", "early reading"], alternatives=[])
+    if status is not AllocationStatus.PROPOSED:
+        values.update(decided_by_id=decided_by.id if decided_by else None, decided_at=utcnow())
+    values.update(kw)
+    obj = Allocation(**values)
+    db.session.add(obj)
+    # Keep the run's scenario consistent with its allocations, as the review page reads both.
+    scenario = dict(run.scenario)
+    school = request.school
+    if all(s["id"] != f"S{school.id}" for s in scenario["schools"]):
+        scenario["schools"] = [*scenario["schools"], {"id": f"S{school.id}", "name": school.name,
+                                                      "phase": school.phase.value, "need": 1, "budget": None}]
+    if all(r["id"] != f"R{request.id}" for r in scenario["requests"]):
+        scenario["requests"] = [*scenario["requests"], {"id": f"R{request.id}", "school_id": f"S{school.id}",
+                                                        "text": request.title, "phase": request.phase.value,
+                                                        "area": request.area.label,
+                                                        "days": float(request.days_requested)}]
+    run.scenario = scenario
+    db.session.commit()
+    return obj

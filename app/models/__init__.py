@@ -1,5 +1,15 @@
 """The data model; every aggregate's module is re-exported here."""
 
+from app.models.allocation import (
+    ALLOCATION_STATUS_LABELS,
+    Allocation,
+    AllocationRun,
+    AllocationStatus,
+    BudgetLedger,
+    CapacityLedger,
+    RunChoice,
+    RunPairRule,
+)
 from app.models.audit import AuditCheckpoint, AuditEvent
 from app.models.category import (
     AREA_LABELS,
@@ -41,6 +51,14 @@ from app.models.user import ROLE_LABELS, SCHOOL_ROLES, Role, User
 from app.models.visit import Visit, VisitType
 
 __all__ = [
+    "ALLOCATION_STATUS_LABELS",
+    "Allocation",
+    "AllocationRun",
+    "AllocationStatus",
+    "BudgetLedger",
+    "CapacityLedger",
+    "RunChoice",
+    "RunPairRule",
     "AREA_LABELS",
     "Area",
     "AuditCheckpoint",

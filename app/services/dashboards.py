@@ -37,6 +37,7 @@ def home_summary(user: User) -> HomeSummary:
     elif user.role in (Role.CEO, Role.EXECUTIVE, Role.TRUSTEE):
         summary.improvement = _trust_improvement(user, summary.schools)
     _talent(user, summary)
+    _allocations(user, summary)
     if user.role == Role.ADMIN:
         summary.counts["users"] = db.session.scalar(select(func.count()).select_from(User)) or 0
         summary.counts["disabled"] = db.session.scalar(
@@ -103,3 +104,18 @@ def database_ok() -> bool:
     except Exception:  # noqa: BLE001 - the health check reports, it does not raise
         db.session.rollback()
         return False
+
+
+def _allocations(user: User, summary: HomeSummary) -> None:
+    """What allocation work waits for this person: approvals, releases, acceptances."""
+    from app.models import Allocation, AllocationStatus
+    from app.services import allocation
+
+    if user.role is Role.CEO:
+        summary.counts["to_approve"] = db.session.scalar(
+            select(func.count()).select_from(Allocation).where(Allocation.status == AllocationStatus.PROPOSED)) or 0
+    if user.role is Role.HEADTEACHER:
+        summary.counts["to_release"] = len(allocation.awaiting_release(user))
+    if user.role in (Role.HEADTEACHER, Role.SCHOOL_STAFF):
+        summary.counts["to_accept"] = sum(1 for a in allocation.assignments_of(user)
+                                          if a.status is AllocationStatus.RELEASED)

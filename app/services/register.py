@@ -139,8 +139,13 @@ def entry_of_user(user: User) -> RegisterEntry | None:
 
 
 def allocations_for(entry: RegisterEntry) -> list:
-    """Support given so far; allocations fill this in once they exist."""
-    return []
+    """Support approved for this person so far, newest first."""
+    from app.models import Allocation
+    from app.models.allocation import COMMITTED
+
+    return list(db.session.scalars(select(Allocation).where(
+        Allocation.register_entry_id == entry.id, Allocation.status.in_(list(COMMITTED)))
+        .order_by(Allocation.academic_year.desc(), Allocation.id.desc())))
 
 
 # --- writing -----------------------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ from app.terms import AcademicYear, Term
 S = RequestStatus
 LEADERS = frozenset({Role.CEO, Role.EXECUTIVE})
 HEAD = "headteacher of the school"
+#: Steps the allocation workflow takes on someone's behalf (release, acceptance); its own checks decide who.
+ALLOCATION = "the allocation workflow"
 
 #: action -> (states it may start from, state it leads to, who may take it)
 TRANSITIONS: dict[str, tuple[frozenset[RequestStatus], RequestStatus, frozenset[Role] | str]] = {
@@ -49,6 +51,8 @@ TRANSITIONS: dict[str, tuple[frozenset[RequestStatus], RequestStatus, frozenset[
     "start": (frozenset({S.APPROVED}), S.IN_PROGRESS, LEADERS),
     "complete": (frozenset({S.IN_PROGRESS}), S.COMPLETED, LEADERS),
     "evaluate": (frozenset({S.COMPLETED}), S.IMPACT_EVALUATED, HEAD),
+    # The allocation workflow reopens a request when the supporter's headteacher cannot release them.
+    "reopen": (frozenset({S.MATCHED}), S.ACCEPTED, ALLOCATION),
 }
 
 TEXT_LIMITS = {"title": 200, "need": 4000, "evidence": 4000, "desired_outcomes": 2000, "preferred_dates": 300}
@@ -224,17 +228,20 @@ def _may(actor: User, row: SupportRequest, action: str) -> bool:
     who = TRANSITIONS[action][2]
     if who == HEAD:
         return actor.role == Role.HEADTEACHER and actor.school_id == row.school_id
+    if who == ALLOCATION:
+        return False  # only the allocation service takes these steps, with system=True
     return actor.role in who
 
 
 def transition(actor: User, request_id: int, action: str, *, note: str | None = None, commit: bool = True,
-               **changes) -> SupportRequest:
+               system: bool = False, **changes) -> SupportRequest:
     """The one way a request changes state: checks the role and the current state, records the event."""
     if action not in TRANSITIONS:
         raise IllegalTransition(f"'{action}' is not a step in the support request workflow.")
     row = get_request(request_id)
     sources, target, _ = TRANSITIONS[action]
-    if not _may(actor, row, action):
+    # `system`: the allocation service already checked that this actor may release or accept the support.
+    if not (system or _may(actor, row, action)):
         raise Forbidden("You may not take that step on this request.")
     if row.status not in sources:
         raise IllegalTransition(f"This request is {row.status.label.lower()}, so it cannot be taken to "
@@ -281,12 +288,17 @@ def mark_matched(actor: User, request_id: int, *, commit: bool = True) -> Suppor
     return transition(actor, request_id, "match", commit=commit)
 
 
-def mark_approved(actor: User, request_id: int, *, commit: bool = True) -> SupportRequest:
-    return transition(actor, request_id, "approve", commit=commit)
+def mark_approved(actor: User, request_id: int, *, commit: bool = True, system: bool = False) -> SupportRequest:
+    return transition(actor, request_id, "approve", commit=commit, system=system)
 
 
-def start(actor: User, request_id: int, *, commit: bool = True) -> SupportRequest:
-    return transition(actor, request_id, "start", commit=commit)
+def start(actor: User, request_id: int, *, commit: bool = True, system: bool = False) -> SupportRequest:
+    return transition(actor, request_id, "start", commit=commit, system=system)
+
+
+def reopen(actor: User, request_id: int, *, commit: bool = True) -> SupportRequest:
+    """Back to accepted, ready for the next run, when the matched supporter cannot be released."""
+    return transition(actor, request_id, "reopen", commit=commit, system=True)
 
 
 def complete(actor: User, request_id: int, *, commit: bool = True) -> SupportRequest:
