@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Phase, Role, School, TrustSettings, User
-from app.services import audit, demo_improvement, demo_register, users
+from app.services import audit, demo_allocation, demo_improvement, demo_register, users
 
 # ruff: noqa: E501 - one school per line reads better than wrapped tuples
 # Fictional schools with made-up URNs in the 9xxxxx range, which GIAS does not use for real academies.
@@ -65,6 +65,7 @@ def load(trust_name: str) -> list[DemoLogin]:
     if db.session.scalar(select(School).where(School.urn == DEMO_SCHOOLS[0][0])) is not None:
         demo_improvement.load()  # idempotent: adds categories, requests and visits to an older demo database
         demo_register.load()
+        demo_allocation.load()
         return []
     if db.session.scalar(select(TrustSettings)) is None:
         db.session.add(TrustSettings(trust_name=trust_name))
@@ -87,6 +88,7 @@ def load(trust_name: str) -> list[DemoLogin]:
     db.session.commit()
     demo_improvement.load()
     demo_register.load()
+    demo_allocation.load()
     return logins
 
 
