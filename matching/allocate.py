@@ -489,7 +489,11 @@ def _highs_stages(model, stages, start, deadline, gap_rel):
             proven = False
             notes.append(f"{label} stage stopped: {h.modelStatusToString(status)}")
             break
-        if n == 0 and info.mip_gap > OPTIMAL_GAP:
+        if (
+            n == 0
+            and info.mip_gap > OPTIMAL_GAP
+            and abs(info.mip_dual_bound - info.objective_function_value) > 1e-9
+        ):
             # Stopped at a looser gap target: a good answer, but not a proven optimum.
             proven = False
             notes.append(f"relevance stage stopped at gap {info.mip_gap:.2e}")

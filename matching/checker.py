@@ -36,11 +36,19 @@ def _km(a, b) -> float | None:
 
 def relevance_from(scenario: Scenario, table: Mapping[tuple[str, str], float] | None = None) -> Relevance:
     """Relevance lookup: a given table, the scenario's `scores`, or text similarity computed on demand."""
-    if table is not None:
-        return lambda r, s: float(table.get((r, s), 0.0))
-    if scenario.scores is not None:
-        given = {(r, s): v for r, s, v in scenario.scores}
-        return lambda r, s: given.get((r, s), 0.0)
+    if table is not None or scenario.scores is not None:
+        given = dict(table) if table is not None else {(r, s): v for r, s, v in scenario.scores}
+
+        def lookup_table(r: str, s: str) -> float:
+            return float(given.get((r, s), 0.0))
+
+        # Only listed pairs can score above zero, so rule 8 need look at no other internal.
+        scored: dict[str, list[str]] = {}
+        for (r, s), v in given.items():
+            if v > 0:
+                scored.setdefault(r, []).append(s)
+        lookup_table.scored = scored  # type: ignore[attr-defined]
+        return lookup_table
     from matching import similarity
 
     # One call over the whole scenario, as the allocator makes below its blocking threshold.
@@ -111,12 +119,18 @@ def check(scenario: Scenario, result: Mapping, relevance: Relevance | None = Non
             out.append(f"rule 6: pin {rid}->{sid} is not honoured")
     if rules.internal_first:
         internals = [p for p in scenario.supporters if p.kind != "external"]
+        scored = getattr(rel, "scored", None)
         for rid, sid in sorted(given.items()):
             if supporters[sid].kind != "external" or (rid, sid) in pins:
                 continue
             req = requests[rid]
             school = schools[req.school_id]
-            for i in internals:
+            pool = internals
+            if scored is not None:
+                pool = [
+                    supporters[x] for x in sorted(scored.get(rid, ())) if supporters[x].kind != "external"
+                ]
+            for i in pool:
                 spare = i.capacity_days - load.get(i.id, 0.0)
                 if spare < req.days - _TOL or (rid, i.id) in bans or i.school_id == req.school_id:
                     continue
