@@ -52,8 +52,9 @@ def axe():
 
 def serious_violations(axe, page) -> list[str]:
     results = axe.run(page)
-    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in results.response["violations"]
-            if v.get("impact") in ("serious", "critical")]
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {page.url}: "
+            + ", ".join(str(n.get("target")) for n in v.get("nodes", [])[:5])
+            for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
 
 
 def screenshot(page, name: str) -> Path:
