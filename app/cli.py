@@ -81,6 +81,39 @@ def audit_verify() -> None:
     click.echo("The audit log is intact.")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path | None) -> None:
+    """Write a consistent copy of the whole database to PATH (default: instance/backups/trust-<time>)."""
+    from app.services import backup
+
+    try:
+        written = backup.backup(path, actor_email="flask backup")
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {written}.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm that every table is to be replaced by the backup's contents.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the whole database with the backup at PATH. Refuses without --yes."""
+    from app.services import backup
+
+    if not yes:
+        raise click.ClickException(
+            "A restore replaces every table with the backup's contents; anything saved since the backup is lost. "
+            "Run it again with --yes to go ahead.")
+    try:
+        backup.restore(path, actor_email="flask restore")
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored the database from {path}.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (demo_data, create_user, audit_verify):
+    for command in (demo_data, create_user, audit_verify, backup_command, restore_command):
         app.cli.add_command(command)
