@@ -23,6 +23,7 @@ NAV: list[NavItem] = [
     NavItem("Schools", "schools.school_list", frozenset(Role)),
     NavItem("Accounts", "admin.user_list", frozenset({Role.ADMIN})),
     NavItem("Audit log", "audit.event_list", frozenset({Role.ADMIN, Role.CEO})),
+    NavItem("Two-step sign-in", "auth.two_factor_page", frozenset({Role.ADMIN, Role.CEO, Role.EXECUTIVE})),
 ]
 
 
