@@ -81,6 +81,33 @@ def audit_verify() -> None:
     click.echo("The audit log is intact.")
 
 
+@click.command("audit-export")
+@with_appcontext
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only events at or after this UTC date (YYYY-MM-DD) or time.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+def audit_export(since, output: Path | None) -> None:
+    """Write the audit log as JSON Lines: one event per line, each line a JSON object."""
+    from datetime import UTC
+
+    audit.record("audit.exported", details={"since": since.isoformat() if since else None,
+                                            "to": output.name[:100] if output else "standard output"},
+                 actor_email="flask audit-export", commit=True)
+    lines = audit.export_lines(since.replace(tzinfo=UTC) if since else None)
+    if output is None:
+        for line in lines:
+            click.echo(line, nl=False)
+        return
+    with open(output, "w", encoding="ascii", newline="\n") as handle:
+        count = 0
+        for line in lines:
+            handle.write(line)
+            count += 1
+    os.chmod(output, stat.S_IRUSR | stat.S_IWUSR)
+    click.echo(f"Wrote {count} audit events to {output}.", err=True)
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
@@ -115,5 +142,5 @@ def restore_command(path: Path, yes: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (demo_data, create_user, audit_verify, backup_command, restore_command):
+    for command in (demo_data, create_user, audit_verify, audit_export, backup_command, restore_command):
         app.cli.add_command(command)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -44,6 +44,13 @@ def init_app(app: Flask) -> None:
         app.logger.error("database error: %s", exc)
         db.session.rollback()
         return render_error(503)
+
+    @app.errorhandler(DataError)
+    def _data_refused(exc: DataError):
+        # A value the database cannot hold (too long, out of range): bad input, not a fault of the service.
+        app.logger.error("database refused a value: %s", type(exc.orig).__name__)
+        db.session.rollback()
+        return render_error(400)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
