@@ -50,16 +50,21 @@ def _enforce_timeouts():
     return None
 
 
-def _refuse_nul_characters():
-    """No form needs a NUL character, and PostgreSQL cannot store one: refuse it once, here, with a 400."""
+def _refuse_malformed_input():
+    """Refuse, once and before anything reads the form, what no real form sends: a multipart part without a
+    usable name (which would crash the CSRF check), or a NUL character (which PostgreSQL cannot store)."""
     if request.method not in ("POST", "PUT", "PATCH") and not request.args:
         return
     fields = list(request.args.items(multi=True))
     if request.method in ("POST", "PUT", "PATCH"):
         fields += list(request.form.items(multi=True))
         fields += [(name, upload.filename or "") for name, upload in request.files.items(multi=True)]
-    if any("\x00" in name or "\x00" in value for name, value in fields):
-        abort(400, "The form contained a character that is not allowed (a NUL character). Remove it and try again.")
+    for name, value in fields:
+        if not isinstance(name, str) or not isinstance(value, str):
+            abort(400, "The form could not be read. Go back and try again.")
+        if "\x00" in name or "\x00" in value:
+            abort(400, "The form contained a character that is not allowed (a NUL character). "
+                       "Remove it and try again.")
 
 
 def _headers(response):
@@ -83,6 +88,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    app.before_request(_refuse_nul_characters)
+    # First of all the before-request functions: the CSRF check must never see a malformed form.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_input)
     app.before_request(_enforce_timeouts)
     app.after_request(_headers)

@@ -1,0 +1,247 @@
+"""Every POST endpoint in app.url_map gets hypothesis-generated form data: never a 500, never a traceback.
+
+Endpoints are found by walking the URL map, so new blueprints are fuzzed as soon as they are registered.
+A route that takes an id needs a builder in ID_BUILDERS (argument name -> a function making a real object).
+FUZZ_EXAMPLES sets the whole fuzz suite's total number of cases (default 10,500), split between the targets.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Callable
+from html.parser import HTMLParser
+
+import pyotp
+import pytest
+from flask import url_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app import create_app
+from app.extensions import limiter
+from app.models import Role
+from app.permissions import access_of
+from tests import factories, fuzzcount
+from tests.conftest import Browser, csrf_token
+
+ASSET_ENDPOINTS = {"static", "bootstrap.static"}
+ALLOWED = {200, 302, 303, 400, 403, 404, 405, 409, 413, 429}
+#: Most to least powerful: the fuzzer signs in as the first role a view allows, to get past the role check.
+ROLE_ORDER = (Role.ADMIN, Role.CEO, Role.EXECUTIVE, Role.HEADTEACHER, Role.SCHOOL_STAFF, Role.TRUSTEE)
+
+#: URL argument name -> a builder returning the id of a real object. Add one for each new kind of id.
+ID_BUILDERS: dict[str, Callable[[], int]] = {
+    "school_id": lambda: factories.school().id,
+    "user_id": lambda: factories.user(role=Role.EXECUTIVE).id,
+}
+
+
+def _post_rules():
+    # A throwaway app, never connected to a database, lists the routes at collection time.
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    rules = [r for r in app.url_map.iter_rules() if "POST" in (r.methods or ()) and r.endpoint not in ASSET_ENDPOINTS]
+    return sorted(rules, key=lambda r: r.endpoint)
+
+
+POST_RULES = _post_rules()
+# The importer fuzzers below take a third of the budget; the forms share the rest.
+PER_ENDPOINT = fuzzcount.budget(len(POST_RULES), share=2 / 3)
+
+
+class _Forms(HTMLParser):
+    """Every form on a page: its action and the names (and option values) of its fields."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": a.get("action") or "", "fields": {}, "files": set()})
+        elif self.forms and tag in ("input", "select", "textarea") and a.get("name"):
+            if a.get("type") == "file":
+                self.forms[-1]["files"].add(a["name"])
+            elif a.get("type") != "submit":
+                self.forms[-1]["fields"].setdefault(a["name"], [])
+            if tag == "select":
+                self._select = a["name"]
+        elif tag == "option" and self._select and self.forms:
+            self.forms[-1]["fields"][self._select].append(a.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def _forms(html: str) -> list[dict]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+HOSTILE = [
+    "", " ", "\r\n", "\x00", "a\x00b", "\t=1+1", "\r=1", "=cmd|' /C calc'!A0", "+44 1234", "-1", "@SUM(A1)",
+    "=HYPERLINK(\"http://evil.example\",\"click\")", "<script>alert(1)</script>", "\" onmouseover=\"x",
+    "' OR '1'='1' --", "../../../etc/passwd", "%00", "%s%s%n", "{{7*7}}", "${jndi:ldap://x}", "A" * 100_000,
+    "é" * 20_000, "\u202eevil", "\ufeffURN", "😀" * 50, "0", "-0", "1e309", "NaN", "inf", "-inf",
+    "99999999999999999999999999", "-2147483649", "9223372036854775808", "0x10", "1,000", "3.14159265358979",
+    "2026-02-30", "0000-00-00", "9999-12-31", "31/12/2026", "2026-13-01", "1969-12-31T23:59:59Z", "true", "on",
+    "123456", "000000", "990101", "LA1 1AA", "a@b", "user@trust.example", "admin", "ceo", "headteacher",
+]
+
+values = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.text(max_size=300),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.dates().map(str),
+    st.binary(max_size=64).map(lambda b: b.decode("latin-1")),
+)
+
+
+def _file_value(draw_bytes: bytes, name: str):
+    return (io.BytesIO(draw_bytes), name)
+
+
+file_values = st.tuples(
+    st.one_of(st.binary(max_size=3000), st.sampled_from([b"", b"PK\x03\x04", b"URN,EstablishmentName\n1,=2\n",
+                                                         b"\xff\xfe\x00\x00", b"%PDF-1.4"])),
+    st.sampled_from(["schools.csv", "schools.xlsx", "schools.pdf", "schools", "", "../../x.csv", "s\x00.csv",
+                     "schools.CSV", "a" * 300 + ".csv"]),
+)
+
+
+def _fill_url(rule) -> tuple[str, dict]:
+    args = {}
+    for name in rule.arguments:
+        if name not in ID_BUILDERS:
+            pytest.fail(f"{rule.endpoint} takes <{name}>: add a builder for it to ID_BUILDERS in {__file__}")
+        args[name] = ID_BUILDERS[name]()
+    return url_for(rule.endpoint, **args), args
+
+
+def _prepare_code_step(browser: Browser) -> None:
+    """The code step of signing in only shows its form after a correct password."""
+    user = factories.user(role=Role.CEO, totp_secret=pyotp.random_base32(), totp_enabled=True)
+    assert browser.login(user.email, factories.PASSWORD).status_code == 302
+
+
+#: Endpoint -> extra set-up to reach the form (run signed out, before the first case).
+PREPARE: dict[str, Callable[[Browser], None]] = {"auth.login_code": _prepare_code_step}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rule", POST_RULES, ids=lambda r: r.endpoint)
+def test_post_endpoint_never_fails(app, client, rule, monkeypatch):
+    view = app.view_functions[rule.endpoint]
+    access = access_of(view)
+    assert access is not None, f"{rule.endpoint} declares no access"
+    # Let every case reach the form rather than the sign-in throttle (the throttle has its own tests).
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_IP", "1000000 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "1000000 per minute")
+    limiter.reset()
+    browser = Browser(client)
+    with app.test_request_context():
+        url, args = _fill_url(rule)
+        role = None if access.public else next(r for r in ROLE_ORDER if r in access.roles)
+        school = factories.school() if role in (Role.HEADTEACHER, Role.SCHOOL_STAFF) else None
+        email = factories.user(role=role, school=school).email if role else None
+
+    def sign_in():
+        if email:
+            response = browser.login(email, factories.PASSWORD)
+            assert response.status_code == 302, response.get_data(as_text=True)
+
+    sign_in()
+    if rule.endpoint in PREPARE:
+        with app.app_context():
+            PREPARE[rule.endpoint](browser)
+
+    with app.test_request_context():
+        # Where the form lives: its own page, or a page with the same ids that posts to it (else home/sign-in).
+        pages = [url] if "GET" in rule.methods else []
+        for other in app.url_map.iter_rules():
+            if "GET" in other.methods and other.endpoint not in ASSET_ENDPOINTS and other.arguments <= rule.arguments \
+                    and other.rule != rule.rule:
+                pages.append(url_for(other.endpoint, **{k: args[k] for k in other.arguments}))
+    fallback = "/" if email else "/login"
+
+    def fetch(candidate: str):
+        page = browser.get(candidate)
+        if page.status_code == 302 and "/login" in page.headers.get("Location", "") and email:
+            sign_in()  # the previous case signed us out (logout) or ended our session
+            page = browser.get(candidate)
+        return page
+
+    form_page = fallback
+    fields: dict[str, list[str]] = {}
+    files: set[str] = set()
+    for candidate in pages:
+        page = fetch(candidate)
+        if page.status_code != 200:
+            continue
+        for form in _forms(page.get_data(as_text=True)):
+            if form["action"] == url or (candidate == url and form["action"] == ""):
+                fields.update(form["fields"])
+                files |= form["files"]
+                form_page = candidate
+        if fields or files:
+            break
+
+    def token_page() -> str:
+        page = fetch(form_page)
+        if page.status_code != 200 or b"csrf_token" not in page.data:
+            page = fetch(fallback)
+        return page.get_data(as_text=True)
+
+    first = token_page()
+    token_names = [name for name in fields if name.endswith("csrf_token")] or ["csrf_token"]
+    for name in token_names:
+        fields.pop(name, None)
+    names = sorted(fields)
+
+    @st.composite
+    def form_data(draw):
+        data = {}
+        for name in names:
+            if draw(st.integers(0, 9)) == 0:
+                continue  # sometimes leave a field out
+            options = fields[name]
+            data[name] = draw(st.sampled_from(options) if options and draw(st.booleans()) else values)
+        data.update(draw(st.dictionaries(st.text(min_size=1, max_size=20), values, max_size=2)))
+        for name in files:
+            if draw(st.integers(0, 5)):
+                data[name] = draw(file_values)
+        return data
+
+    token = {"value": csrf_token(first), "fresh": True}
+
+    @settings(max_examples=PER_ENDPOINT, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    # Hypothesis favours boundary values, so a middle value stands for "leave the token out" (about 1 in 20).
+    @given(data=form_data(), keep_token=st.integers(0, 19).map(lambda n: n != 7))
+    def case(data, keep_token):
+        if not token["fresh"]:
+            token["value"], token["fresh"] = csrf_token(token_page()), True
+        body = {k: (_file_value(*v) if isinstance(v, tuple) else v) for k, v in data.items()}
+        if keep_token:
+            body.update({name: token["value"] for name in token_names})
+        response = browser.client.post(url, data=body, content_type="multipart/form-data")
+        # The token lives as long as the session; a new one is needed only once the session may have changed.
+        token["fresh"] = response.status_code not in (302, 303, 400) and not rule.endpoint.startswith("auth.")
+        statuses["csrf" if b"CSRF" in response.data else response.status_code] += 1
+        fuzzcount.cases[f"form {rule.endpoint}"] += 1
+        if response.status_code >= 500:
+            fuzzcount.server_errors[f"form {rule.endpoint}"] += 1
+        text = response.get_data()
+        assert response.status_code in ALLOWED, (response.status_code, data)
+        assert b"Traceback" not in text and b"secret internals" not in text
+
+    statuses: Counter = Counter()
+    # Not inside an app context: each request must get its own `g`, as in production.
+    case()
+    # The cases must mostly reach the view, not stop at the CSRF check.
+    assert statuses["csrf"] <= statuses.total() // 3, statuses
