@@ -220,3 +220,12 @@ def test_exports_carry_no_live_formula():
 @given(st.text(max_size=30))
 def test_neutralise_never_leaves_a_formula_start(text):
     assert not tabular.neutralise(text).startswith(tabular._FORMULA_STARTS)
+
+
+def test_damaged_zip_header_is_a_clear_error():
+    # Found by the fuzzer: a flipped "version needed" byte makes zipfile raise NotImplementedError.
+    raw = bytearray(_workbook(["URN"], [["990101"]]))
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central + 6] = 0xEB  # version needed to extract: 23.5
+    with pytest.raises(ValidationError, match="not a readable .xlsx"):
+        tabular.read_table("gias.xlsx", bytes(raw))
