@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess  # noqa: S404 - pg_dump/pg_restore are run with argument lists, never through a shell
+import subprocess  # noqa: S404  # nosec B404 - pg_dump/pg_restore get argument lists, never a shell
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def _pg_target() -> tuple[str, dict[str, str]]:
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=PG_TIMEOUT_SECONDS,  # noqa: S603
+    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=PG_TIMEOUT_SECONDS,  # noqa: S603  # nosec B603
                             check=False)
     if result.returncode != 0:
         tool = os.path.basename(args[0])
