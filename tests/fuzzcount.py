@@ -12,7 +12,7 @@ server_errors: Counter[str] = Counter()
 
 def budget(targets: int, share: float = 1.0) -> int:
     """Examples for each of `targets` fuzz targets: FUZZ_EXAMPLES (the whole suite's total) split between them."""
-    total = int(os.environ.get("FUZZ_EXAMPLES", "10500"))
+    total = int(os.environ.get("FUZZ_EXAMPLES", "9000"))
     return max(1, int(total * share) // max(targets, 1))
 
 

@@ -1,8 +1,10 @@
-"""Every POST endpoint in app.url_map gets hypothesis-generated form data: never a 500, never a traceback.
+"""Every POST endpoint in app.url_map gets hypothesis-generated form data, and every GET endpoint generated
+query strings: never a 500, never a traceback.
 
 Endpoints are found by walking the URL map, so new blueprints are fuzzed as soon as they are registered.
 A route that takes an id needs a builder in ID_BUILDERS (argument name -> a function making a real object).
-FUZZ_EXAMPLES sets the whole fuzz suite's total number of cases (default 10,500), split between the targets.
+FUZZ_EXAMPLES sets the number of generated cases (default 9,000), split between the targets; the query-string
+sweep adds every known-nasty value in every parameter of every page (about 1,700 cases today).
 """
 
 from __future__ import annotations
@@ -37,16 +39,20 @@ ID_BUILDERS: dict[str, Callable[[], int]] = {
 }
 
 
-def _post_rules():
+def _rules(method: str):
     # A throwaway app, never connected to a database, lists the routes at collection time.
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    rules = [r for r in app.url_map.iter_rules() if "POST" in (r.methods or ()) and r.endpoint not in ASSET_ENDPOINTS]
+    rules = [r for r in app.url_map.iter_rules() if method in (r.methods or ()) and r.endpoint not in ASSET_ENDPOINTS]
     return sorted(rules, key=lambda r: r.endpoint)
 
 
-POST_RULES = _post_rules()
-# The importer fuzzers below take a third of the budget; the forms share the rest.
-PER_ENDPOINT = fuzzcount.budget(len(POST_RULES), share=2 / 3)
+POST_RULES = _rules("POST")
+GET_RULES = _rules("GET")
+# Shares of the budget: forms 50%, query strings 20%, the importers (test_fuzz_imports.py) 30%.
+PER_ENDPOINT = fuzzcount.budget(len(POST_RULES), share=0.50)
+PER_GET = fuzzcount.budget(len(GET_RULES), share=0.20)
+QUERY_SPECIALS = ["1", "0", "-1", str(2**31), str(2**63), str(10**30), "1.5", "2026-02-30", "9999-12-31",
+                  "0001-01-01", "//evil.example", "https://evil.example/", "\\evil", "%2F%2Fevil"]
 
 
 class _Forms(HTMLParser):
@@ -245,3 +251,46 @@ def test_post_endpoint_never_fails(app, client, rule, monkeypatch):
     case()
     # The cases must mostly reach the view, not stop at the CSRF check.
     assert statuses["csrf"] <= statuses.total() // 3, statuses
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rule", GET_RULES, ids=lambda r: r.endpoint)
+def test_get_endpoint_never_fails(app, client, rule):
+    """Query strings: the page's own GET-form fields (filters, page numbers) and made-up ones."""
+    access = access_of(app.view_functions[rule.endpoint])
+    browser = Browser(client)
+    with app.test_request_context():
+        url, _ = _fill_url(rule)
+        role = None if access.public else next(r for r in ROLE_ORDER if r in access.roles)
+        school = factories.school() if role in (Role.HEADTEACHER, Role.SCHOOL_STAFF) else None
+        email = factories.user(role=role, school=school).email if role else None
+    if email:
+        assert browser.login(email, factories.PASSWORD).status_code == 302
+    page = browser.get(url)
+    fields: dict[str, list[str]] = {}
+    if page.status_code == 200:
+        for form in _forms(page.get_data(as_text=True)):
+            fields.update(form["fields"])
+    names = sorted(set(fields) | {"page", "next", "since", "until", "q"})
+    query_values = st.one_of(st.sampled_from(QUERY_SPECIALS), values.filter(lambda v: len(v) < 2000))
+
+    def check(query: dict) -> None:
+        response = browser.client.get(url, query_string=query)
+        fuzzcount.cases[f"query {rule.endpoint}"] += 1
+        if response.status_code >= 500:
+            fuzzcount.server_errors[f"query {rule.endpoint}"] += 1
+        assert response.status_code in ALLOWED, (response.status_code, query)
+        assert b"Traceback" not in response.data
+
+    # Every known-nasty value in every parameter, once each; then random combinations.
+    for name in names:
+        for special in QUERY_SPECIALS:
+            check({name: special})
+
+    @settings(max_examples=PER_GET, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(known=st.fixed_dictionaries({}, optional={name: query_values for name in names}),
+           extra=st.dictionaries(st.text(min_size=1, max_size=10), query_values, max_size=2))
+    def case(known, extra):
+        check({**extra, **known})
+
+    case()

@@ -17,8 +17,8 @@ from app.services import schools, tabular
 from app.services.errors import ValidationError
 from tests import fuzzcount
 
-# Three importer targets share a third of the fuzz budget (the forms have the rest).
-PER_TARGET = fuzzcount.budget(3, share=1 / 3)
+# Three importer targets share 30% of the fuzz budget (test_fuzz_forms.py has the rest).
+PER_TARGET = fuzzcount.budget(3, share=0.30)
 FUZZ = settings(max_examples=PER_TARGET, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 GIAS_HEADER = ["URN", "EstablishmentName", "PhaseOfEducation (name)", "TypeOfEstablishment (name)",
