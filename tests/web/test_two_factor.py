@@ -198,3 +198,14 @@ def test_illegal_steps_are_409(app, login_as):
     # Confirming before setting up.
     response = browser.post("/account/two-step/confirm", {"code": "123456"}, token_from="/account/two-step")
     assert response.status_code == 409
+
+
+def test_code_step_starts_a_new_session(app, browser, client):
+    email, _, secret = _user_with_two_step(app)
+    browser.login(email, factories.PASSWORD)
+    with client.session_transaction() as s:
+        s["planted"] = "by an attacker"
+    browser.post("/login/code", {"code": _code(secret)})
+    with client.session_transaction() as s:
+        assert "planted" not in s and "pending_sign_in" not in s
+        assert "_user_id" in s and "login_at" in s
