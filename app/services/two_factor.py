@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import hmac
 import re
+import secrets
 import time
 
 import pyotp
@@ -19,7 +20,7 @@ from app.extensions import db
 from app.models import Role, User
 from app.models.types import utcnow
 from app.models.user import new_session_token
-from app.services import audit, users
+from app.services import audit, passwords, users
 from app.services.errors import Forbidden, IllegalTransition, ValidationError
 
 ELIGIBLE_ROLES = frozenset({Role.CEO, Role.EXECUTIVE, Role.ADMIN})
@@ -27,6 +28,8 @@ STEP_SECONDS = 30
 # One step either side allows for a phone clock a little out and a code typed as it changes.
 DRIFT_STEPS = 1
 _CODE_RE = re.compile(r"^\d{6}$")
+RECOVERY_CODES = 8
+_RECOVERY_RE = re.compile(r"^[0-9a-f]{5}-?[0-9a-f]{5}$")
 
 
 class TwoFactorState(enum.StrEnum):
@@ -100,8 +103,13 @@ def _accepted_step(user: User, code: str) -> int | None:
     return None
 
 
-def confirm(user: User, code: str) -> None:
-    """set up -> on, once the user proves their app gives the right codes."""
+def _normal_recovery(code: str) -> str:
+    return re.sub(r"[\s-]+", "", (code or "").lower())
+
+
+def confirm(user: User, code: str) -> list[str]:
+    """set up -> on, once the user proves their app gives the right codes. Returns one-time recovery codes,
+    to be shown once: only their hashes are kept."""
     _require(user, TwoFactorState.SET_UP)
     step = _accepted_step(user, code)
     if step is None:
@@ -109,8 +117,24 @@ def confirm(user: User, code: str) -> None:
                               "code")
     user.totp_enabled = True
     user.totp_last_used_step = step
-    audit.record("user.two_factor_enabled", target_type="user", target_id=user.id, actor=user)
+    recovery = [f"{c[:5]}-{c[5:]}" for c in (secrets.token_hex(5) for _ in range(RECOVERY_CODES))]
+    user.totp_recovery_hashes = [passwords.hash_password(_normal_recovery(c)) for c in recovery]
+    audit.record("user.two_factor_enabled", target_type="user", target_id=user.id, actor=user,
+                 details={"recovery_codes": "issued"})
     db.session.commit()
+    return recovery
+
+
+def _use_recovery_code(user: User, code: str) -> bool:
+    """Accept and strike out one unused recovery code."""
+    normal = _normal_recovery(code)
+    if not _RECOVERY_RE.match(code.strip().lower()) or not user.totp_recovery_hashes:
+        return False
+    for stored in user.totp_recovery_hashes:
+        if passwords.verify(stored, normal):
+            user.totp_recovery_hashes = [h for h in user.totp_recovery_hashes if h != stored]
+            return True
+    return False
 
 
 def disable(user: User, code: str) -> None:
@@ -141,6 +165,7 @@ def _clear(user: User) -> None:
     user.totp_secret = None
     user.totp_enabled = False
     user.totp_last_used_step = None
+    user.totp_recovery_hashes = None
 
 
 def complete_sign_in(user_id: int, session_token: str, code: str) -> User | None:
@@ -149,12 +174,16 @@ def complete_sign_in(user_id: int, session_token: str, code: str) -> User | None
     if user is None or not user.active or user.session_token != session_token or not user.totp_enabled:
         return None
     step = _accepted_step(user, code)
-    if step is None:
+    if step is not None:
+        user.totp_last_used_step = step
+        details = {"second_step": "code"}
+    elif _use_recovery_code(user, code):
+        details = {"second_step": "recovery code", "recovery_codes_left": len(user.totp_recovery_hashes or [])}
+    else:
         audit.record("auth.login_failed", target_type="user", target_id=user.id,
                      details={"reason": "wrong two-step code"}, actor_email=user.email, commit=True)
         return None
-    user.totp_last_used_step = step
     user.last_login_at = utcnow()
-    audit.record("auth.login", target_type="user", target_id=user.id, actor=user, details={"second_step": "code"})
+    audit.record("auth.login", target_type="user", target_id=user.id, actor=user, details=details)
     db.session.commit()
     return user

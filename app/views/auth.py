@@ -152,7 +152,16 @@ def _with_code(action, done: str):
 @bp.route("/account/two-step/confirm", methods=["POST"])
 @roles(*two_factor.ELIGIBLE_ROLES)
 def two_factor_confirm():
-    return _with_code(two_factor.confirm, "Two-step sign-in is on. You will be asked for a code each time you sign in.")
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            recovery = two_factor.confirm(_me(), form.code.data)
+        except ValidationError as exc:
+            form.code.errors.append(str(exc))
+        else:
+            # Shown on this response only: the codes are not kept, so they cannot be shown again.
+            return render_template("auth/recovery_codes.html", codes=recovery)
+    return _two_factor_page(form, 400)
 
 
 @bp.route("/account/two-step/disable", methods=["POST"])

@@ -1,6 +1,7 @@
 """Optional two-step sign-in (TOTP) for the CEO, executive team and admins."""
 
 import json
+import re
 
 import pyotp
 import pytest
@@ -51,11 +52,17 @@ def test_set_up_confirm_and_the_secret_stays_out_of_the_audit_log(app, login_as)
         assert db.session.get(User, user.id).totp_enabled is False
 
     right = browser.post("/account/two-step/confirm", {"code": _code(secret)}, token_from="/account/two-step")
-    assert right.status_code == 302
+    assert right.status_code == 200 and b"Your recovery codes" in right.data
+    codes = re.findall(r"<li>([0-9a-f]{5}-[0-9a-f]{5})</li>", right.get_data(as_text=True))
+    assert len(codes) == two_factor.RECOVERY_CODES == len(set(codes))
     with app.app_context():
-        assert db.session.get(User, user.id).totp_enabled is True
+        stored = db.session.get(User, user.id)
+        assert stored.totp_enabled is True
+        assert all(h.startswith("$argon2id$") for h in stored.totp_recovery_hashes)
         details = json.dumps([e.details for e in db.session.scalars(db.select(AuditEvent))])
+        columns = json.dumps(stored.totp_recovery_hashes)
     assert secret not in details
+    assert not any(c in details or c.replace("-", "") in columns for c in codes)
     assert {"user.two_factor_started", "user.two_factor_enabled"} <= set(_actions(app))
 
 
@@ -209,3 +216,34 @@ def test_code_step_starts_a_new_session(app, browser, client):
     with client.session_transaction() as s:
         assert "planted" not in s and "pending_sign_in" not in s
         assert "_user_id" in s and "login_at" in s
+
+
+def test_a_recovery_code_signs_in_once(app, browser):
+    with app.app_context():
+        user = factories.user(role=Role.CEO, totp_secret=pyotp.random_base32())
+        user.totp_enabled = False
+        db.session.commit()
+        codes = two_factor.confirm(user, _code(user.totp_secret))
+        email = user.email
+    browser.login(email, factories.PASSWORD)
+    assert browser.post("/login/code", {"code": codes[3].upper()}).status_code == 302
+    with app.app_context():
+        login = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "auth.login")).one()
+        assert login.details == {"second_step": "recovery code", "recovery_codes_left": 7}
+    browser.logout()
+    browser.login(email, factories.PASSWORD)
+    again = browser.post("/login/code", {"code": codes[3]})
+    assert again.status_code == 200 and b"That code is not right" in again.data
+    assert browser.post("/login/code", {"code": codes[4].replace("-", "")}).status_code == 302
+
+
+def test_reset_removes_recovery_codes(app, login_as):
+    with app.app_context():
+        user = factories.user(role=Role.EXECUTIVE, totp_secret=pyotp.random_base32())
+        codes = two_factor.confirm(user, _code(user.totp_secret))
+        user_id = user.id
+    admin, _ = login_as(Role.ADMIN)
+    admin.post(f"/admin/users/{user_id}/two-step/reset", {}, token_from=f"/admin/users/{user_id}")
+    with app.app_context():
+        assert db.session.get(User, user_id).totp_recovery_hashes is None
+        assert two_factor.complete_sign_in(user_id, db.session.get(User, user_id).session_token, codes[0]) is None
