@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess  # noqa: S404  # nosec B404 - pg_dump/pg_restore get argument lists, never a shell
+# pg_dump and pg_restore are given argument lists, never a shell command line.
+import subprocess  # noqa: S404  # nosec B404
 from datetime import UTC, datetime
 from pathlib import Path
 
