@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-# pg_dump and pg_restore are given argument lists, never a shell command line.
 import subprocess  # noqa: S404  # nosec B404
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +58,7 @@ def _pg_target() -> tuple[str, dict[str, str]]:
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
+    # An argument list, never a shell command line: nothing in the URL or path can be run as a command.
     result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=PG_TIMEOUT_SECONDS,  # noqa: S603  # nosec B603
                             check=False)
     if result.returncode != 0:
