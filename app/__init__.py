@@ -65,8 +65,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    from app import errors, formatting, navigation, security
+    from app import errors, formatting, logsetup, navigation, security
 
+    logsetup.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)

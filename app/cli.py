@@ -190,7 +190,67 @@ def purge_expired(dry_run: bool, today) -> None:
         click.echo("Nothing was past its retention period; nothing changed.")
 
 
+@click.command("audit-export")
+@with_appcontext
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only events at or after this UTC date (YYYY-MM-DD) or time.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+def audit_export(since, output: Path | None) -> None:
+    """Write the audit log as JSON Lines: one event per line, each line a JSON object."""
+    from datetime import UTC
+
+    audit.record("audit.exported", details={"since": since.isoformat() if since else None,
+                                            "to": output.name[:100] if output else "standard output"},
+                 actor_email="flask audit-export", commit=True)
+    lines = audit.export_lines(since.replace(tzinfo=UTC) if since else None)
+    if output is None:
+        for line in lines:
+            click.echo(line, nl=False)
+        return
+    with open(output, "w", encoding="ascii", newline="\n") as handle:
+        count = 0
+        for line in lines:
+            handle.write(line)
+            count += 1
+    os.chmod(output, stat.S_IRUSR | stat.S_IWUSR)
+    click.echo(f"Wrote {count} audit events to {output}.", err=True)
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path | None) -> None:
+    """Write a consistent copy of the whole database to PATH (default: instance/backups/trust-<time>)."""
+    from app.services import backup
+
+    try:
+        written = backup.backup(path, actor_email="flask backup")
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {written}.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm that every table is to be replaced by the backup's contents.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the whole database with the backup at PATH. Refuses without --yes."""
+    from app.services import backup
+
+    if not yes:
+        raise click.ClickException(
+            "A restore replaces every table with the backup's contents; anything saved since the backup is lost. "
+            "Run it again with --yes to go ahead.")
+    try:
+        backup.restore(path, actor_email="flask restore")
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored the database from {path}.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (demo_data, create_user, audit_verify, jobs_worker, seed_schemes, demo_scheme, register_daily,
-                    send_mail, subject_access, purge_expired):
+    for command in (demo_data, create_user, audit_verify, audit_export, backup_command, restore_command, jobs_worker,
+                    seed_schemes, demo_scheme, register_daily, send_mail, subject_access, purge_expired):
         app.cli.add_command(command)

@@ -73,6 +73,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM = os.environ.get("MAIL_FROM", "school-improvement@trust.example")
 
+    # json: one JSON object per line; text: readable, with CR/LF escaped. Either way input cannot forge a line.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+
     DEBUG = _bool("FLASK_DEBUG", False)
     TESTING = False
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
-from sqlalchemy.exc import OperationalError
+import contextlib
+
+from flask import Flask, g, render_template
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.services.errors import DomainError
 
 MESSAGES = {
@@ -41,9 +43,21 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError):
-        app.logger.error("database error: %s", exc)
+        app.logger.error("database unavailable: %s", type(exc.orig).__name__)
+        with contextlib.suppress(Exception):  # the connection is gone; the pool replaces it (pool_pre_ping)
+            db.session.rollback()
+        # Render without the database: the signed-in user would need loading (or reloading after the
+        # rollback), which would fail again and turn the plain 503 into a 500.
+        g._login_user = login_manager.anonymous_user()
+        response, code = render_error(503)
+        return response, code, {"Retry-After": "30", "Cache-Control": "no-store"}
+
+    @app.errorhandler(DataError)
+    def _data_refused(exc: DataError):
+        # A value the database cannot hold (too long, out of range): bad input, not a fault of the service.
+        app.logger.error("database refused a value: %s", type(exc.orig).__name__)
         db.session.rollback()
-        return render_error(503)
+        return render_error(400)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

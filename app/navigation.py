@@ -37,6 +37,7 @@ NAV: list[NavItem] = [
     NavItem("Accounts", "admin.user_list", frozenset({Role.ADMIN})),
     NavItem("Audit log", "audit.event_list", frozenset({Role.ADMIN, Role.CEO})),
     NavItem("Data protection", "privacy.subject_access", frozenset({Role.ADMIN, Role.CEO})),
+    NavItem("Two-step sign-in", "auth.two_factor_page", frozenset({Role.ADMIN, Role.CEO, Role.EXECUTIVE})),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from app.extensions import login_manager
@@ -50,6 +50,23 @@ def _enforce_timeouts():
     return None
 
 
+def _refuse_malformed_input():
+    """Refuse, once and before anything reads the form, what no real form sends: a multipart part without a
+    usable name (which would crash the CSRF check), or a NUL character (which PostgreSQL cannot store)."""
+    if request.method not in ("POST", "PUT", "PATCH") and not request.args:
+        return
+    fields = list(request.args.items(multi=True))
+    if request.method in ("POST", "PUT", "PATCH"):
+        fields += list(request.form.items(multi=True))
+        fields += [(name, upload.filename or "") for name, upload in request.files.items(multi=True)]
+    for name, value in fields:
+        if not isinstance(name, str) or not isinstance(value, str):
+            abort(400, "The form could not be read. Go back and try again.")
+        if "\x00" in name or "\x00" in value:
+            abort(400, "The form contained a character that is not allowed (a NUL character). "
+                       "Remove it and try again.")
+
+
 def _headers(response):
     h = response.headers
     h.setdefault("Content-Security-Policy", CSP)
@@ -71,5 +88,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    # First of all the before-request functions: the CSRF check must never see a malformed form.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_input)
     app.before_request(_enforce_timeouts)
     app.after_request(_headers)

@@ -136,3 +136,11 @@ def login_as(app, client):
             return b, _db.session.get(type(user), user_id)
 
     return _login
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests import fuzzcount
+
+    path = fuzzcount.write(session.config.rootpath)
+    if path is not None:
+        session.config.get_terminal_writer().line(f"fuzz cases: {sum(fuzzcount.cases.values())} (see {path})")

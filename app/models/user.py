@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -59,6 +59,13 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optional two-step sign-in (TOTP). The secret never goes into audit details or logs.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The last 30-second step whose code was accepted: a code cannot be used twice.
+    totp_last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+    # argon2 hashes of the unused one-time recovery codes (the codes themselves are shown once, never stored).
+    totp_recovery_hashes: Mapped[list | None] = mapped_column(JSON)
 
     school: Mapped[School | None] = relationship(lazy="joined")
 

@@ -19,18 +19,30 @@ GENESIS = "0" * 64
 _SECRET_WORDS = ("password", "token", "secret", "hash", "totp", "csrf")
 
 
+def _storable(text: str) -> str:
+    # PostgreSQL cannot store NUL in text or JSON; keep a visible mark of it instead of failing the request.
+    return text.replace("\x00", "\ufffd")
+
+
 def _scrub(value):
     """Drop anything that looks like a secret, however deep it sits in the details."""
     if isinstance(value, dict):
         return {
-            str(k): ("[removed]" if any(w in str(k).lower() for w in _SECRET_WORDS) else _scrub(v))
+            _storable(str(k)): ("[removed]" if any(w in str(k).lower() for w in _SECRET_WORDS) else _scrub(v))
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
+    if isinstance(value, str):
+        return _storable(value)
+    if isinstance(value, int | float | bool) or value is None:
         return value
-    return str(value)
+    return _storable(str(value))
+
+
+def _fit(value: str | None, length: int) -> str | None:
+    # An over-long value from the outside (an email typed at sign-in) must not turn a request into a 500.
+    return _storable(value)[:length] if isinstance(value, str) else value
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -79,11 +91,11 @@ def record(
     event = AuditEvent(
         at=utcnow().replace(microsecond=0),
         actor_id=actor.id if actor else None,
-        actor_email=(actor.email if actor else actor_email),
-        action=action,
-        target_type=target_type,
-        target_id=None if target_id is None else str(target_id),
-        ip=(request.remote_addr if has_request_context() else None),
+        actor_email=_fit(actor.email if actor else actor_email, 254),
+        action=_fit(action, 80),
+        target_type=_fit(target_type, 60),
+        target_id=_fit(None if target_id is None else str(target_id), 60),
+        ip=_fit(request.remote_addr if has_request_context() else None, 45),
         details=_scrub(details or {}),
         prev_hash=last or GENESIS,
     )
@@ -130,6 +142,30 @@ def latest_checkpoint() -> AuditCheckpoint | None:
 
 #: The purge's own event names the checkpoint it wrote, so a forged checkpoint is not vouched for by the chain.
 CHECKPOINT_KEY = "checkpoint_digest"
+def as_dict(event: AuditEvent) -> dict:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_email": event.actor_email,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "ip": event.ip,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def export_lines(since: datetime | None = None):
+    """One JSON object per event, oldest first. JSON escapes CR, LF (and every other control character, and
+    with ensure_ascii also U+2028/U+2029), so no value can start a line of its own."""
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    for event in db.session.scalars(query).yield_per(1000):
+        yield json.dumps(as_dict(event), ensure_ascii=True, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def verify_chain() -> list[str]:

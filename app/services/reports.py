@@ -56,6 +56,8 @@ def period(year_text: str | None, term_text: str | None, today: date | None = No
         year = AcademicYear.parse(year_text) if year_text else this_year
     except ValueError:
         year = this_year
+    if not 2000 <= year.start <= this_year.start + 5:
+        year = this_year  # a far-off year has no data, and 9999/00 has no dates at all
     try:
         term = Term(term_text) if term_text else this_term
     except ValueError:

@@ -71,15 +71,38 @@ def _read_csv(raw: bytes) -> list[dict[str, str]]:
         raise ValidationError(f"The CSV file could not be read: {exc}.", "file") from exc
 
 
+#: The most an .xlsx may unpack to: a 5 MB upload of compressed XML could otherwise expand to gigabytes.
+MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
+
+
 def _read_xlsx(raw: bytes) -> list[dict[str, str]]:
-    from zipfile import BadZipFile
+    import zipfile
 
     from openpyxl import load_workbook
 
+    unreadable = ValidationError("The file is not a readable .xlsx workbook.", "file")
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except Exception as exc:  # noqa: BLE001 - zipfile raises NotImplementedError, EOFError, ... on damaged files
+        raise unreadable from exc
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise ValidationError("The workbook unpacks to more than 100 MB; save it as .csv and upload that.", "file")
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ValidationError("The file is not a readable .xlsx workbook.", "file") from exc
+        try:
+            return _xlsx_rows(book)
+        finally:
+            book.close()
+    except ValidationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl and the XML/zip layers under it raise many kinds
+        raise unreadable from exc
+
+
+def _xlsx_rows(book) -> list[dict[str, str]]:
+    if not book.worksheets:
+        raise ValidationError("The workbook has no sheets.", "file")
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     try:
@@ -93,7 +116,6 @@ def _read_xlsx(raw: bytes) -> list[dict[str, str]]:
         out.append({h: ("" if v is None else _cell_text(v)) for h, v in zip(header, values, strict=False)})
         if len(out) > MAX_ROWS:
             break
-    book.close()
     return out
 
 

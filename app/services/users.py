@@ -96,7 +96,8 @@ def create(new: NewUser, actor: User | None = None, *, commit: bool = True) -> U
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """Check the credentials; record the attempt either way. Returns the user only when they may sign in."""
+    """Check the credentials; record the attempt either way. Returns the user only when they may sign in
+    (or, with two-step sign-in on, go on to the code step)."""
     user = by_email(email)
     if user is None:
         passwords.burn_time(password)
@@ -113,6 +114,11 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
+    if user.totp_enabled:
+        # Not signed in yet: the view asks for the code next (app.services.two_factor.complete_sign_in).
+        audit.record("auth.password_accepted", target_type="user", target_id=user.id, actor_email=user.email)
+        db.session.commit()
+        return user
     user.last_login_at = utcnow()
     audit.record("auth.login", target_type="user", target_id=user.id, actor=user)
     db.session.commit()

@@ -7,8 +7,9 @@ from flask_login import current_user
 
 from app.models import Role
 from app.permissions import roles
-from app.services import schools, users
+from app.services import schools, two_factor, users
 from app.services.errors import Conflict, ValidationError
+from forms.auth import ConfirmForm
 from forms.users import EditUserForm, PasswordForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -63,7 +64,8 @@ def user_edit(user_id: int):
         else:
             flash(f"Saved changes to {user.name}'s account.", "success")
             return redirect(url_for("admin.user_list"))
-    return render_template("admin/user_edit.html", form=form, password_form=password_form, user=user)
+    return render_template("admin/user_edit.html", form=form, password_form=password_form, user=user,
+                           reset_form=ConfirmForm(), two_step=two_factor.state(user).value)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -81,4 +83,15 @@ def user_password(user_id: int):
         else:
             flash(f"New password set for {user.name}; their other sessions have ended.", "success")
             return redirect(url_for("admin.user_edit", user_id=user_id))
-    return render_template("admin/user_edit.html", form=form, password_form=password_form, user=user), 400
+    return render_template("admin/user_edit.html", form=form, password_form=password_form, user=user,
+                           reset_form=ConfirmForm(), two_step=two_factor.state(user).value), 400
+
+
+@bp.route("/users/<int:user_id>/two-step/reset", methods=["POST"])
+@roles(Role.ADMIN)
+def user_two_factor_reset(user_id: int):
+    user = users.get(user_id)
+    if ConfirmForm().validate_on_submit():
+        two_factor.reset(current_user._get_current_object(), user_id)
+        flash(f"Two-step sign-in reset for {user.name}; they are signed out and can set it up again.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, render_template, request
 
@@ -12,6 +12,7 @@ from app.services import audit
 from forms.audit import AuditFilterForm
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+MAX_PAGE = 1_000_000
 
 
 @bp.route("/")
@@ -25,8 +26,11 @@ def event_list():
             action=form.action.data or None,
             actor=form.actor.data or None,
             since=datetime.combine(form.since.data, time.min, UTC) if form.since.data else None,
-            until=datetime.combine(form.until.data, time.min, UTC) + timedelta(days=1) if form.until.data else None,
+            # 31 December 9999 has no day after it: "until then" means no upper limit.
+            until=datetime.combine(form.until.data, time.min, UTC) + timedelta(days=1)
+            if form.until.data and form.until.data < date.max else None,
         )
     page = request.args.get("page", 1, type=int)
-    events = audit.search(filters, page=max(page, 1))
+    # A made-up page number beyond any real one must not overflow the database's integers.
+    events = audit.search(filters, page=min(max(page, 1), MAX_PAGE))
     return render_template("audit/list.html", form=form, events=events)

@@ -56,7 +56,7 @@ def _filter_form() -> tuple[FilterForm, register.Filters]:
 @roles(*BROWSERS)
 def entry_list():
     form, filters = _filter_form()
-    page = request.args.get("page", 1, type=int)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)  # a huge number must not reach SQL
     entries, remaining = register.search(filters, page=page)
     year, term = current()
     args = {k: v for k, v in request.args.items() if k != "page"}

@@ -84,6 +84,7 @@ def school_edit(school_id: int):
 @roles(*EDITORS)
 def school_import():
     form = ImportForm()
+    status = 200
     if form.validate_on_submit():
         upload = form.file.data
         raw = upload.read()
@@ -91,12 +92,15 @@ def school_import():
             preview = schools.preview_gias(upload.filename, raw)
         except ValidationError as exc:
             form.file.errors.append(str(exc))
+            status = 400  # not a .csv or .xlsx, or not readable as one
         else:
             # The confirm step re-sends the file and re-checks it, so nothing is kept on the server meanwhile.
             confirm = ConfirmImportForm(filename=upload.filename, content=base64.b64encode(raw).decode())
             return render_template("schools/import_preview.html", preview=preview, confirm=confirm,
                                    filename=upload.filename)
-    return render_template("schools/import.html", form=form)
+    elif form.is_submitted():
+        status = 400  # no file, or the wrong type of file
+    return render_template("schools/import.html", form=form), status
 
 
 @bp.route("/import/confirm", methods=["POST"])

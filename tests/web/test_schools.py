@@ -110,7 +110,14 @@ def test_import_refuses_other_file_types(login_as):
     browser, _ = login_as(Role.EXECUTIVE)
     response = browser.post("/schools/import", {"file": (io.BytesIO(b"%PDF-1.4"), "schools.pdf")},
                             content_type="multipart/form-data")
+    assert response.status_code == 400
     assert b"Upload a .csv or .xlsx file" in response.data
+    unreadable = browser.post("/schools/import", {"file": (io.BytesIO(b"PK\x03\x04 not a zip"), "schools.xlsx")},
+                              content_type="multipart/form-data")
+    assert unreadable.status_code == 400
+    assert b"not a readable .xlsx workbook" in unreadable.data
+    missing = browser.post("/schools/import", {}, content_type="multipart/form-data")
+    assert missing.status_code == 400 and b"Choose a file to upload" in missing.data
 
 
 def test_import_with_missing_columns(login_as):
