@@ -52,6 +52,9 @@ from app.services.errors import Conflict, DomainError, Forbidden, IllegalTransit
 from app.terms import AcademicYear, Term
 
 LEADERS = (Role.CEO, Role.EXECUTIVE)
+#: Seconds the matcher may run beyond the scenario's own time limit (start-up, reading, writing) before it is
+#: stopped and the run fails with a clear message.
+MATCHER_GRACE_S = 60.0
 PHASES = {"nursery", "primary", "secondary", "special", "all-through", "post-16"}
 MAX_REASON = 1000
 
@@ -253,7 +256,7 @@ def execute(job: Job, reporter: jobs.Reporter) -> dict:
     run = db.session.scalar(select(AllocationRun).where(AllocationRun.id == job.payload["run_id"]))
     if run is None:
         raise DomainError("The allocation run no longer exists.")
-    limit = float(run.scenario.get("rules", {}).get("time_limit_s", 60)) + 60
+    limit = float(run.scenario.get("rules", {}).get("time_limit_s", 60)) + MATCHER_GRACE_S
     with tempfile.TemporaryDirectory(prefix="allocation-") as tmp:
         scenario_path = Path(tmp) / "scenario.json"
         scenario_path.write_text(json.dumps(run.scenario), encoding="utf-8")

@@ -307,3 +307,69 @@ def test_concurrent_approvals_cannot_overspend(app, trust):
     assert sum(len(o.approved) for o in outcomes) == 1
     with app.app_context():
         assert db.session.scalar(db.select(CapacityLedger.committed)) == 4
+
+
+def test_solver_timeout_fails_the_run_clearly_and_saves_nothing(app, trust, monkeypatch):
+    with app.app_context():
+        time_limit = allocation.build_scenario(YEAR, TERM, today=TODAY).scenario["rules"]["time_limit_s"]
+        # Leave the matcher a hundredth of a second: it cannot even start Python in that time.
+        monkeypatch.setattr(allocation, "MATCHER_GRACE_S", 0.01 - time_limit)
+        run = _run(app, trust)
+        job = db.session.get(Job, run.job_id)
+        assert job.status is JobStatus.FAILED
+        assert "did not finish within" in job.error and "Nothing was saved" in job.error
+        assert db.session.scalar(db.select(db.func.count()).select_from(Allocation)) == 0
+
+
+def test_worker_killed_mid_solve_leaves_nothing_and_can_be_retried(app, trust, monkeypatch):
+    """A real child process runs the job and is killed with SIGKILL while the matcher works."""
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    from app.services import jobs
+
+    with app.app_context():  # the test database is a file (SQLite) or a server, so a child process can open it
+        ceo = db.session.get(factories.User, trust["ceo"])
+        built = allocation.build_scenario(YEAR, TERM, today=TODAY)
+        run = AllocationRun(academic_year=YEAR, term=TERM, scenario=built.scenario,
+                            fingerprint=allocation.fingerprint(built.scenario), created_by_id=ceo.id)
+        db.session.add(run)
+        db.session.flush()
+        job = jobs.submit("allocation.run", {"run_id": run.id, "notes": []}, ceo, commit=False)
+        run.job_id = job.id
+        db.session.commit()
+        job_id, run_id = job.id, run.id
+        db.engine.dispose()  # the child must not share the parent's connections
+
+    def work():
+        with app.app_context():
+            db.engine.dispose()
+            jobs.run(job_id, app)
+
+    child = multiprocessing.get_context("fork").Process(target=work)
+    child.start()
+    deadline = time.time() + 30
+    with app.app_context():
+        while time.time() < deadline:
+            db.session.expire_all()
+            if db.session.get(Job, job_id).status is JobStatus.RUNNING:
+                break
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)  # mid-solve: the matcher child is still starting or solving
+        child.join()
+        db.session.expire_all()
+        assert db.session.get(Job, job_id).status is JobStatus.RUNNING  # nobody told the database
+        assert db.session.scalar(db.select(db.func.count()).select_from(Allocation)) == 0
+        monkeypatch.setattr(jobs, "STALE_AFTER", __import__("datetime").timedelta(seconds=0))
+        assert jobs.reap_stale() == 1
+        job = db.session.get(Job, job_id)
+        assert job.status is JobStatus.FAILED and "stopped" in job.error
+        app.config["JOBS_SYNCHRONOUS"] = True
+        jobs.retry(job_id, db.session.get(factories.User, trust["ceo"]))
+        db.session.expire_all()
+        assert db.session.get(Job, job_id).status is JobStatus.SUCCEEDED
+        assert db.session.scalar(db.select(db.func.count()).select_from(Allocation)
+                                 .where(Allocation.run_id == run_id)) == 1
+    app.config["JOBS_SYNCHRONOUS"] = False
