@@ -57,7 +57,7 @@ def _school_improvement(user: User) -> dict[str, Any]:
         "categorisation": categories.current_categorisation(user.school_id),
         "priorities": priorities.for_school(user.school_id, year),
         "minimum_priorities": priorities.MIN_PER_SCHOOL,
-        "requests": requests.list_for(user)[:10],
+        "requests": requests.list_for(user, limit=10),
         "visits": tracker[0] if tracker else None,
         "can_see_visits": user.role == Role.HEADTEACHER,
     }

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
@@ -170,16 +171,28 @@ def get_for(actor: User, request_id: int) -> SupportRequest:
     return row
 
 
-def list_for(actor: User, status: RequestStatus | None = None) -> list[SupportRequest]:
+def _visible_query(actor: User, status: RequestStatus | None = None):
     """A school's staff see their own school's requests; the executive and CEO see every school's."""
-    query = select(SupportRequest).order_by(SupportRequest.updated_at.desc(), SupportRequest.id.desc())
+    query = (select(SupportRequest).options(joinedload(SupportRequest.school))
+             .order_by(SupportRequest.updated_at.desc(), SupportRequest.id.desc()))
     if actor.role in SCHOOL_ROLES:
         query = query.where(SupportRequest.school_id == actor.school_id)
     elif actor.role not in LEADERS:
         raise Forbidden("Support requests are private to schools and the executive team.")
     if status is not None:
         query = query.where(SupportRequest.status == status)
-    return list(db.session.scalars(query))
+    return query
+
+
+def list_for(actor: User, status: RequestStatus | None = None, limit: int | None = None) -> list[SupportRequest]:
+    query = _visible_query(actor, status)
+    return list(db.session.scalars(query.limit(limit) if limit else query))
+
+
+def page_for(actor: User, status: RequestStatus | None = None, page: int = 1, per_page: int = 50):
+    """One page of the requests `actor` may see, newest first (a trust has thousands over the years)."""
+    return db.paginate(_visible_query(actor, status), page=min(max(page, 1), 100_000), per_page=per_page,
+                       error_out=False)
 
 
 def anonymised_counts() -> dict:

@@ -93,8 +93,10 @@ def request_list():
         chosen = RequestStatus(status) if status else None
     except ValueError:
         chosen = None
-    return render_template("requests/list.html", rows=requests.list_for(me, chosen), statuses=list(RequestStatus),
-                           chosen=chosen, can_add=me.role in SCHOOL, trust_wide=me.role in LEADERS)
+    pagination = requests.page_for(me, chosen, page=request.args.get("page", 1, type=int))
+    return render_template("requests/list.html", rows=pagination.items, pagination=pagination,
+                           statuses=list(RequestStatus), chosen=chosen, can_add=me.role in SCHOOL,
+                           trust_wide=me.role in LEADERS)
 
 
 @bp.route("/new", methods=["GET", "POST"])

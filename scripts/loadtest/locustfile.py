@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 
@@ -15,7 +16,8 @@ _next = iter(range(10_000))
 
 
 class Browser(HttpUser):
-    wait_time = between(0.5, 2.0)
+    # People read a page before the next click: 2 to 6 seconds (run.sh can shorten it with WAIT_MAX).
+    wait_time = between(float(os.environ.get("WAIT_MIN", "2")), float(os.environ.get("WAIT_MAX", "6")))
 
     def on_start(self):
         n = next(_next)

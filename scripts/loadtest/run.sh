@@ -18,12 +18,16 @@ GUNICORN=$!
 trap 'kill $GUNICORN 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:8765/healthz >/dev/null && break; sleep 0.2; done
 mkdir -p test-artifacts
-.venv/bin/locust -f scripts/loadtest/locustfile.py --headless -u "$USERS" -r 10 -t "$DURATION" \
+.venv/bin/locust -f scripts/loadtest/locustfile.py --headless -u "$USERS" -r 5 -t "$DURATION" \
   --host http://127.0.0.1:8765 --csv test-artifacts/load --only-summary
 .venv/bin/python - <<'PY'
 import csv
 rows = list(csv.DictReader(open("test-artifacts/load_stats.csv")))
 total = next(r for r in rows if r["Name"] == "Aggregated")
-print(f"requests {total['Request Count']}, failures {total['Failure Count']}, "
-      f"p50 {total['50%']} ms, p95 {total['95%']} ms, p99 {total['99%']} ms, {float(total['Requests/s']):.1f} req/s")
+print(f"all requests: {total['Request Count']}, failures {total['Failure Count']}, p50 {total['50%']} ms, "
+      f"p95 {total['95%']} ms, p99 {total['99%']} ms, {float(total['Requests/s']):.1f} req/s")
+for r in rows:
+    if r["Name"] != "Aggregated":
+        print(f"  {r['Type']:<5} {r['Name']:<24} n={r['Request Count']:>5} failures={r['Failure Count']} "
+              f"p50 {r['50%']} ms  p95 {r['95%']} ms")
 PY
