@@ -282,6 +282,11 @@ class _Model:
         self.cost = pulp.LpAffineExpression(zip(self.x, c.tolist(), strict=True))
         self.travel = pulp.LpAffineExpression(zip(self.x, t.tolist(), strict=True))
         self.has_cost, self.has_travel = bool(np.any(c > 0)), bool(np.any(t > 0))
+        self.w, self.c, self.t = w, c, t
+        # Most each request can add to total cost and travel (bounds on any two answers' difference).
+        self.cost_span = float(_per_request_max(pairs.req[idx], c).sum())
+        self.travel_span = float(_per_request_max(pairs.req[idx], t).sum())
+        self.relevance_span = float(_per_request_max(pairs.req[idx], w).sum())
         self.prob.setObjective(self.relevance)
         req, sup = pairs.req[idx], pairs.sup[idx]
         days = a.req_days[req]
@@ -387,6 +392,12 @@ class _Model:
         return np.array([(v.varValue or 0.0) > 0.5 for v in self.x], dtype=bool)
 
 
+def _per_request_max(req: np.ndarray, v: np.ndarray) -> np.ndarray:
+    out = np.zeros(int(req.max()) + 1 if len(req) else 0)
+    np.maximum.at(out, req, v)
+    return out
+
+
 def _group(keys: np.ndarray) -> dict[int, list[int]]:
     out: dict[int, list[int]] = defaultdict(list)
     for p, k in enumerate(keys.tolist()):
@@ -404,8 +415,10 @@ def _solve_lexicographic(
 ) -> tuple[np.ndarray, bool, float, list[str]]:
     """Stage 1 maximises need-weighted relevance; stage 2 minimises cost keeping it; stage 3 travel.
 
-    Stages are solved in turn on the same HiGHS model (a row fixing the earlier objective to within
-    STAGE_TOL relative is added each time), so a lower priority can never buy back a higher one.
+    Stages are solved in turn on the same HiGHS model, so a lower priority can never buy back a higher
+    one. With HiGHS, when the tiers have integer units (see _TierGrid), stage 2 optimises relevance and
+    cost together in one objective from the stage-1 answer, and stage 3 cost and travel with relevance
+    kept exactly; otherwise (and with CBC) a row keeps the earlier objective to within STAGE_TOL relative.
     """
     stages = [("relevance", model.relevance, pulp.LpMaximize)]
     if model.has_cost:
@@ -438,8 +451,42 @@ def _highs_stages(model, stages, start, deadline, gap_rel):
     proven, values, bound, notes = True, None, math.inf, []
     stage_level = 0.0
     inf = highspy.kHighsInf
+    grid = _TierGrid.of(model) if len(stages) > 1 else None
+    a_star = 0.0
     for n, (label, expr, sense) in enumerate(stages):
-        if n > 0:
+        if n > 0 and grid is not None:
+            left = deadline - time.perf_counter()
+            if left <= 0.01:
+                proven = False
+                notes.append(f"time limit reached before the {label} stage")
+                break
+            cols = np.array([v.index for v in model.x], dtype=np.int32)
+            costs = np.zeros(h.getNumCol())
+            if n == 1:
+                # Relevance (on its grid) and the next tier in one objective: see _TierGrid.
+                if label == "cost":
+                    costs[cols] = -grid.w_units + grid.c_units / grid.c_span
+                    abs_gap = 0.5 / grid.c_span
+                else:
+                    costs[cols] = -grid.w_units + model.t / grid.t_span
+                    abs_gap = TRAVEL_RESOLUTION_KM / grid.t_span
+            else:
+                # Travel after cost: relevance kept exactly (integer units), cost and travel in one objective.
+                h.addRow(a_star - 0.5, inf, len(cols), cols, grid.w_units)
+                costs[cols] = grid.c_units + model.t / grid.t_span
+                abs_gap = TRAVEL_RESOLUTION_KM / grid.t_span
+            h.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
+            sol = h.getSolution()
+            sol.col_value = list(values)
+            sol.value_valid = True
+            h.setSolution(sol)
+            h.setOptionValue("mip_rel_gap", 0.0)
+            h.setOptionValue("mip_abs_gap", abs_gap)
+            # These stages start from the answer in hand and can only improve it in tier order.
+            share = GRID_STAGE_SHARE if n + 1 < len(stages) else 1.0
+            h.setOptionValue("time_limit", max(0.5, share * left))
+            h.run()
+        elif n > 0:
             prev_label, prev_expr, prev_sense = stages[n - 1]
             level = stage_level
             tol = STAGE_TOL * max(1.0, abs(level))
@@ -481,6 +528,9 @@ def _highs_stages(model, stages, start, deadline, gap_rel):
                 return (start if start is not None else np.zeros(len(model.x), bool)), False, math.inf, notes
             break
         values = np.array(h.getSolution().col_value)
+        if grid is not None:
+            x_now = values[[v.index for v in model.x]] > 0.5
+            a_star = float(grid.w_units[x_now].sum())
         sign = -1.0 if sense == pulp.LpMaximize else 1.0
         stage_level = sign * info.objective_function_value
         if n == 0:
@@ -502,6 +552,61 @@ def _highs_stages(model, stages, start, deadline, gap_rel):
     for p, v in enumerate(model.x):
         chosen[p] = values[v.index] > 0.5
     return chosen, proven, bound, notes
+
+
+TRAVEL_RESOLUTION_KM = 0.01
+# Share of the time left for a grid stage that has another after it (the last one may use the rest).
+GRID_STAGE_SHARE = 0.75
+RELEVANCE_GRID = 1e-4
+# Largest |objective| / resolution asked of HiGHS: 1e-13 relative, well above double rounding (1e-16).
+_MAX_RESOLVED = 1e13
+
+
+@dataclass
+class _TierGrid:
+    """Integer units for the tiers, so one MIP objective orders them provably.
+
+    Relevance weights are compared on a grid of RELEVANCE_GRID (w_units = round(w / grid)); costs are
+    whole multiples of a unit u found in the data (c_units = cost / u, exact). For any two answers x, y
+    the cost difference is below c_span = (most each request can cost, summed) / u + 1 units, so with
+
+        f(x) = -W(x) + B(x) / c_span          (W, B integers)
+
+    f(x) < f(y) iff W(x) > W(y), or W(x) = W(y) and B(x) < B(y): a difference of one relevance unit
+    outweighs any cost difference. Distinct values of f differ by at least 1 / c_span, so HiGHS proving
+    f optimal to an absolute gap below that (0.5 / c_span) proves the lexicographic (relevance, cost)
+    optimum. Travel, the last tier, is real-valued: with t_span above any travel difference,
+    B(x) + T(x) / t_span under the exact row W(x) >= W* orders cost then travel, and is proven to
+    TRAVEL_RESOLUTION_KM. Relevance ties closer than the grid count as ties (broken by cost); the
+    relevance stage before them is solved on the exact weights and gives the start and the bound.
+    None when costs have no unit or the numbers are too large for doubles to resolve one unit.
+    """
+
+    w_units: np.ndarray
+    c_units: np.ndarray
+    c_span: float
+    t_span: float
+
+    @classmethod
+    def of(cls, model: _Model) -> _TierGrid | None:
+        w_units = np.round(model.w / RELEVANCE_GRID)
+        unit = next(
+            (
+                u
+                for u in (100.0, 50.0, 25.0, 10.0, 5.0, 1.0, 0.5, 0.1, 0.05, 0.01)
+                if np.all(np.abs(model.c / u - np.round(model.c / u)) < 1e-6)
+            ),
+            None,
+        )
+        if unit is None:
+            return None
+        c_units = np.round(model.c / unit)
+        c_span = math.floor(model.cost_span / unit) + 1.0
+        t_span = math.ceil(model.travel_span) + 1.0
+        top = float(model.relevance_span / RELEVANCE_GRID) + 1.0
+        if top * c_span > _MAX_RESOLVED or c_span * t_span / TRAVEL_RESOLUTION_KM > _MAX_RESOLVED:
+            return None
+        return cls(w_units, c_units, c_span, t_span)
 
 
 def _reduced_cost_fixing(h, level: float, tol: float, maximise: bool, incumbent: np.ndarray) -> int:

@@ -221,3 +221,45 @@ def test_cbc_fallback_gives_the_same_optimum():
     highs, cbc = solve(scenario, solver="highs"), solve(scenario, solver="cbc")
     assert highs["objective"] == pytest.approx(cbc["objective"])
     assert cbc["status"] == "optimal"
+
+
+def test_cost_breaks_a_relevance_tie_in_the_one_objective_stage():
+    # Equal relevance everywhere; both requests fit only as R1 -> P1 or P3 and R2 -> the other, or P2.
+    doc = scenario_doc(
+        schools=[{"id": "S1", "need": 2}, {"id": "S2", "need": 2}, {"id": "S9", "need": 1}],
+        supporters=[
+            supporter("P1", school="S9", cap=2, rate=0.0),
+            supporter("P2", school="S9", cap=4, rate=500.0),
+            supporter("P3", school="S9", cap=2, rate=100.0),
+        ],
+        requests=[request("R1", "S1", 2), request("R2", "S2", 2)],
+        scores={(r, p): 0.5 for r in ("R1", "R2") for p in ("P1", "P2", "P3")},
+    )
+    result = _solve(doc)
+    assert result["status"] == "optimal"
+    assert set(_pairs(result).values()) == {"P1", "P3"}
+    assert sum(a["cost"] for a in result["allocations"]) == pytest.approx(200.0)
+
+
+def test_tier_grid_needs_a_cost_unit():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from matching.allocate import _TierGrid
+
+    def model(costs):
+        c = np.array(costs)
+        return SimpleNamespace(
+            w=np.array([1.5, 2.25]),
+            c=c,
+            t=np.zeros(2),
+            cost_span=c.sum(),
+            travel_span=0.0,
+            relevance_span=3.75,
+        )
+
+    grid = _TierGrid.of(model([150.0, 300.0]))
+    assert grid is not None and list(grid.c_units) == [3.0, 6.0] and grid.c_span == 10.0
+    assert list(grid.w_units) == [15000.0, 22500.0]
+    assert _TierGrid.of(model([0.003, 1.0])) is None
