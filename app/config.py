@@ -93,6 +93,9 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     MAIL_BACKEND = "memory"
+    # A test that starts a run decides how it executes (JOBS_SYNCHRONOUS, jobs.run, or a thread), so fuzzing
+    # the start page cannot leave matcher processes running behind the suite.
+    JOBS_MANUAL = True
 
 
 class ProductionConfig(Config):

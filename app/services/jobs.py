@@ -84,14 +84,16 @@ def submit(kind: str, payload: dict, actor: User | None, *, commit: bool = True)
 
 def dispatch(job_id: int) -> None:
     app = current_app._get_current_object()
-    if app.config.get("REDIS_URL") and not app.config.get("JOBS_IN_PROCESS"):
+    if app.config.get("JOBS_SYNCHRONOUS"):
+        run(job_id, app)
+    elif app.config.get("REDIS_URL") and not app.config.get("JOBS_IN_PROCESS"):
         from redis import Redis
         from rq import Queue
 
         queue = Queue(QUEUE_NAME, connection=Redis.from_url(app.config["REDIS_URL"]))
         queue.enqueue("app.services.jobs.run", job_id, job_timeout=app.config.get("JOB_TIMEOUT_S", 1800))
-    elif app.config.get("JOBS_SYNCHRONOUS"):
-        run(job_id, app)
+    elif app.config.get("JOBS_MANUAL"):
+        return  # tests: the job stays queued until the test runs it (jobs.run) or opts into threads
     else:
         threading.Thread(target=run, args=(job_id, app), daemon=True, name=f"job-{job_id}").start()
 

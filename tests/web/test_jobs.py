@@ -67,7 +67,8 @@ def test_failed_job_leaves_nothing_and_says_why(app, sync_jobs):
     assert _writes(app) == 0
 
 
-def test_cancel_a_running_job(app):
+def test_cancel_a_running_job(app, monkeypatch):
+    monkeypatch.setitem(app.config, "JOBS_MANUAL", False)  # a real thread this time
     with app.app_context():
         user = factories.user(role=Role.CEO)
         job_id = jobs.submit("test.slow", {}, user).id  # a real thread
