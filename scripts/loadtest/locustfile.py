@@ -16,7 +16,7 @@ _next = iter(range(10_000))
 
 
 class Browser(HttpUser):
-    # People read a page before the next click: 2 to 6 seconds (run.sh can shorten it with WAIT_MAX).
+    # People read a page before the next click: 2 to 6 seconds (WAIT_MIN and WAIT_MAX change it).
     wait_time = between(float(os.environ.get("WAIT_MIN", "2")), float(os.environ.get("WAIT_MAX", "6")))
 
     def on_start(self):

@@ -19,7 +19,7 @@ trap 'kill $GUNICORN 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:8765/healthz >/dev/null && break; sleep 0.2; done
 mkdir -p test-artifacts
 .venv/bin/locust -f scripts/loadtest/locustfile.py --headless -u "$USERS" -r 5 -t "$DURATION" \
-  --host http://127.0.0.1:8765 --csv test-artifacts/load --only-summary
+  --host http://127.0.0.1:8765 --csv test-artifacts/load --only-summary ${LOCUST_EXTRA:-}
 .venv/bin/python - <<'PY'
 import csv
 rows = list(csv.DictReader(open("test-artifacts/load_stats.csv")))
