@@ -111,12 +111,18 @@ def normalise(text: str, *, thesaurus_term: bool = False) -> str:
     return " ".join(_US_TO_UK.get(t, t) for t in tokens)
 
 
+# Words the suffix rules would wrongly join: "programming" (computing) is not "programme" (any scheme).
+_STEM_EXCEPTIONS = {"programming": "programming", "programmer": "programmer", "programmers": "programmer"}
+
+
 @lru_cache(maxsize=65536)
 def stem(token: str) -> str:
     """A light English stemmer: enough to join plurals and verb forms (blending/blend, mentors/mentoring)."""
     t = token
     if len(t) <= 3 or not t.isalpha():
         return t
+    if t in _STEM_EXCEPTIONS:
+        return _STEM_EXCEPTIONS[t]
     if t.endswith("ies") and len(t) > 4:
         t = t[:-3] + "y"
     elif t.endswith("sses"):
@@ -164,8 +170,10 @@ class Thesaurus:
     acronyms: dict[str, tuple[str, ...]]
     concepts: dict[str, Concept]
     display: dict[str, str] = field(default_factory=dict)  # how a token is written for a reader: RWInc
-    # term stems -> [(concept key, surface term)], and for each first stem the term lengths that start with it
-    terms: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
+    # term stems -> [(concept key, surface term, weak)], and for each first stem the term lengths that start with it.
+    # A weak term ("coaching", "impact", "mentoring") hints at a concept without naming it: it gives only the
+    # concept's "broad:" token, so it links texts more weakly than a specific term ("instructional coaching").
+    terms: dict[tuple[str, ...], list[tuple[str, str, bool]]] = field(default_factory=dict)
     lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -175,7 +183,7 @@ class Thesaurus:
             for k, v in data.get("acronyms", {}).items()
         }
         concepts: dict[str, Concept] = {}
-        terms: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        terms: dict[tuple[str, ...], list[tuple[str, str, bool]]] = {}
         lengths: dict[str, set[int]] = {}
         for key, spec in data.get("concepts", {}).items():
             concepts[key] = Concept(
@@ -184,27 +192,28 @@ class Thesaurus:
                 tuple(spec.get("parents", ())),
                 tuple(spec.get("related", ())),
             )
-            for term in spec.get("terms", ()):
+            weak_terms = spec.get("weak", ())
+            for term, weak in [*((t, False) for t in spec.get("terms", ())), *((t, True) for t in weak_terms)]:
                 stems = tuple(stem(t) for t in normalise(term, thesaurus_term=True).split())
                 if not stems:
                     continue
                 entries = terms.setdefault(stems, [])
-                if all(k != key for k, _ in entries):
-                    entries.append((key, term))
+                if all(k != key for k, _, _ in entries):
+                    entries.append((key, term, weak))
                 lengths.setdefault(stems[0], set()).add(len(stems))
         lengths_by_stem = {s: tuple(sorted(ls)) for s, ls in lengths.items()}
         return cls(acronyms, concepts, dict(data.get("display", {})), terms, lengths_by_stem)
 
-    def match(self, stems: Sequence[str]) -> list[tuple[str, int, int, str]]:
-        """(concept, start, end, term) for every thesaurus term found in a stemmed token sequence."""
+    def match(self, stems: Sequence[str]) -> list[tuple[str, int, int, str, bool]]:
+        """(concept, start, end, term, weak) for every thesaurus term found in a stemmed token sequence."""
         found = []
         n = len(stems)
         for i, s in enumerate(stems):
             for length in self.lengths.get(s, ()):
                 if i + length > n:
                     break
-                for key, surface in self.terms.get(tuple(stems[i : i + length]), ()):
-                    found.append((key, i, i + length, surface))
+                for key, surface, weak in self.terms.get(tuple(stems[i : i + length]), ()):
+                    found.append((key, i, i + length, surface, weak))
         return found
 
 
@@ -224,6 +233,7 @@ class Analysed:
     char_text: str
     surface: dict[str, str]  # stem -> first surface word seen
     concept_terms: dict[str, list[str]]  # concept key -> surface terms that triggered it
+    weak_terms: dict[str, list[str]] = field(default_factory=dict)  # the same, for concepts only hinted at
 
 
 def analyse(
@@ -251,17 +261,21 @@ def analyse(
                     surface.setdefault(w, tok)
     concepts: list[str] = []
     concept_terms: dict[str, list[str]] = {}
+    weak_terms: dict[str, list[str]] = {}
     matches = thesaurus.match(stems)
-    phrases = [(k, a, b) for k, a, b, _ in matches if b - a > 1]  # only these can contain another match
-    for key, i, j, _term in matches:
+    phrases = [(k, a, b) for k, a, b, _, _ in matches if b - a > 1]  # only these can contain another match
+    for key, i, j, _term, weak in matches:
         # longest match wins: "statutory assessment" is SEND, not also "assessment and data"
         if phrases and any(k != key and a <= i and j <= b and b - a > j - i for k, a, b in phrases):
             continue
         phrase = " ".join(tokens[i:j])
-        terms = concept_terms.setdefault(key, [])
+        terms = (weak_terms if weak else concept_terms).setdefault(key, [])
         if phrase not in terms:
             terms.append(phrase)
-            concepts.append(key)
+            if not weak:
+                concepts.append(key)
+    for key in [k for k in weak_terms if k in concept_terms]:  # named as well as hinted: the hint adds nothing
+        del weak_terms[key]
     if parents:
         # Every concept also emits a "broad:" token for itself and its parents, so "online safety" on one side
         # meets "safeguarding" on the other through broad:safeguarding, more weakly than an exact concept.
@@ -271,8 +285,13 @@ def analyse(
                 token = "broad:" + broad
                 if token not in concepts:
                     concepts.append(token)
+        for key in weak_terms:  # a hint reaches the concept and its parents, not its related topics
+            for broad in (key, *thesaurus.concepts[key].parents):
+                token = "broad:" + broad
+                if token not in concepts:
+                    concepts.append(token)
     char_text = " ".join(tokens)
-    return Analysed(words, concepts, char_text, surface, concept_terms)
+    return Analysed(words, concepts, char_text, surface, concept_terms, weak_terms)
 
 
 @dataclass(frozen=True)
@@ -489,9 +508,10 @@ def _readable_concept(label: str, req_terms: list[str], sup_terms: list[str], th
     return f"{label}: {detail}" if detail and detail.lower() != label.lower() else label
 
 
-def _broad_keys(key: str, thesaurus: Thesaurus) -> set[str]:
+def _links(key: str, weak: bool, thesaurus: Thesaurus) -> set[str]:
+    """Concepts whose "broad:" tokens a match emits: a hint reaches its parents, a named concept also related ones."""
     concept = thesaurus.concepts[key]
-    return {key, *concept.parents, *concept.related}
+    return {key, *concept.parents} if weak else {key, *concept.parents, *concept.related}
 
 
 def explain(request_text: str, supporter_text: str, limit: int = 5) -> list[str]:
@@ -503,23 +523,27 @@ def explain(request_text: str, supporter_text: str, limit: int = 5) -> list[str]
     sup = analyse(supporter_text or "", thesaurus)
     items: list[tuple[float, str]] = []
     covered: set[str] = set()
-    for key, req_terms in req.concept_terms.items():
-        sup_terms = sup.concept_terms.get(key)
+    req_all = {**req.weak_terms, **req.concept_terms}  # a concept is in one or the other, never both
+    sup_all = {**sup.weak_terms, **sup.concept_terms}
+    for key, req_terms in req_all.items():
+        sup_terms = sup_all.get(key)
         if not sup_terms:
             continue
         label = thesaurus.concepts[key].label
-        # specific concepts (fewer trigger terms) explain more than broad ones such as "English"
-        weight = 2.0 + len(req_terms) + len(sup_terms)
+        # specific concepts (fewer trigger terms) explain more than broad ones such as "English",
+        # and a concept named on both sides more than one only hinted at ("coaching")
+        exact = key in req.concept_terms and key in sup.concept_terms
+        weight = 2.0 + len(req_terms) + len(sup_terms) if exact else 1.5
         items.append((weight, _readable_concept(label, req_terms, sup_terms, thesaurus)))
         covered.update(stem(w) for t in req_terms + sup_terms for w in t.split())
     # Topics linked only through a broader or related concept: say which two they are.
-    exact_shared = set(req.concept_terms) & set(sup.concept_terms)
-    req_links = {k: _broad_keys(k, thesaurus) for k in req.concept_terms}
-    sup_links = {k: _broad_keys(k, thesaurus) for k in sup.concept_terms}
+    shared = set(req_all) & set(sup_all)
+    req_links = {k: _links(k, k in req.weak_terms, thesaurus) for k in req_all}
+    sup_links = {k: _links(k, k in sup.weak_terms, thesaurus) for k in sup_all}
     distant: list[str] = []
     for a, a_links in req_links.items():
         for b, b_links in sup_links.items():
-            if a in exact_shared or b in exact_shared or not a_links & b_links:
+            if a in shared or b in shared or not a_links & b_links:
                 continue
             siblings = set(thesaurus.concepts[a].parents) & set(thesaurus.concepts[b].parents)
             if not (b in a_links or a in b_links or siblings):

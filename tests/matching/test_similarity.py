@@ -35,6 +35,10 @@ REGISTER = [
         ("Attendance: PA at 24% among disadvantaged pupils.", 5),
         ("New SENCo needs help with statutory assessment requests.", 6),
         ("Governors don't hold leaders to account.", 7),
+        # how heads describe a need without its label
+        ("Two Y1 children hitting staff and having meltdowns; rooms evacuated most days.", 1),
+        ("School refusal and EBSA are rising and letters home aren't shifting anything.", 5),
+        ("Pupil passports are wish lists and nothing is reviewed termly.", 6),
     ],
 )
 def test_need_finds_the_expertise_that_meets_it(request_text, expected):
@@ -145,6 +149,58 @@ def test_ambiguous_acronyms_count_only_in_capitals():
     assert "re" not in analyse("we re-ran the audit", thesaurus).concept_terms
 
 
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("a barely verbal Reception child", "speech_language"),
+        ("meltdowns at lunchtime", "semh"),
+        ("EBSA and school refusal", "attendance"),
+        ("letters home about attendance", "attendance"),
+        ("first term as head", "headship"),
+        ("data from our MIS", "data_systems"),
+        ("managed moves and part-time timetables", "alternative_provision"),
+        ("does this meet the harm threshold", "safeguarding"),
+    ],
+)
+def test_symptom_phrases_name_their_concept(text, concept):
+    assert concept in analyse(text, load_thesaurus()).concept_terms
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("NPQ programme and leadership programmes", "computing"),  # programme is not programming
+        ("weekly instructional coaching cycles", "pe"),  # coaching is not sports coaches
+        ("level 3 DSL training", "post16"),
+        ("leadership pathways", "careers"),
+        ("catch-up for older readers", "dyslexia"),
+        ("we monitor attendance daily and want to prevent exclusions", "online_safety"),
+        ("we monitor attendance daily and want to prevent exclusions", "safeguarding"),
+        ("staff are overwhelmed", "autism"),
+    ],
+)
+def test_ordinary_words_do_not_trigger_a_topic(text, wrong):
+    analysed = analyse(text, load_thesaurus())
+    assert wrong not in analysed.concept_terms
+    assert wrong not in analysed.weak_terms
+
+
+def test_weak_terms_only_hint_at_a_concept():
+    thesaurus = load_thesaurus()
+    hinted = analyse("coaching and feedback", thesaurus)
+    assert "pedagogy" in hinted.weak_terms and "pedagogy" not in hinted.concepts
+    assert "broad:pedagogy" in hinted.concepts
+    named = analyse("instructional coaching and feedback", thesaurus)
+    assert "pedagogy" in named.concepts and "pedagogy" not in named.weak_terms
+    # a specific match outranks a shared hint
+    row = score(
+        ["Middle leaders need coaching to lead their teams."],
+        ["Instructional coaching lead; WalkThrus.", "NPQ facilitator: middle leader development."],
+    ).toarray()[0]
+    assert row[1] > row[0]
+    assert explain("coaching for our teachers", "Instructional coaching lead; WalkThrus.")
+
+
 def test_explain_names_the_shared_topic():
     why = explain(
         "Our Y1 PSC pass rate dropped to 61% and too many pupils in KS1 can't blend.",
@@ -202,6 +258,6 @@ def test_thesaurus_is_well_formed():
     thesaurus = load_thesaurus()
     for concept in thesaurus.concepts.values():
         assert concept.label
-        for parent in concept.parents:
-            assert parent in thesaurus.concepts
+        for linked in (*concept.parents, *concept.related):
+            assert linked in thesaurus.concepts
     assert similarity.DEFAULT_WEIGHTS.shares()[0] > 0
