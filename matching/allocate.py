@@ -913,6 +913,31 @@ class PricingLP:
         lp.a_matrix_.value_ = matrix.data
         h.passModel(lp)
         h.run()
+        self.h = h
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return -h.getInfo().objective_function_value, np.array(h.getSolution().row_dual)
+
+    def add_and_resolve(self, j: np.ndarray, time_limit: float):
+        """Add x columns j to the last model solved and re-solve from its basis (warm simplex)."""
+        import highspy
+
+        h = self.h
+        rows, cols, vals = self.column_entries(j)
+        matrix = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, len(j)))
+        lo = np.where(self.full.pinned[j], 1.0, 0.0)
+        h.addCols(
+            len(j),
+            -self.full.weight[j].astype(float),
+            lo,
+            np.ones(len(j)),
+            matrix.nnz,
+            matrix.indptr[:-1].astype(np.int32),
+            matrix.indices.astype(np.int32),
+            matrix.data,
+        )
+        h.setOptionValue("time_limit", max(0.05, time_limit))
+        h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return -h.getInfo().objective_function_value, np.array(h.getSolution().row_dual)
@@ -955,29 +980,35 @@ def lp_bound(
     set of a maximisation, so the LP value bounds every answer. Each round solves the LP over the
     columns so far and prices every other pair against its duals; pairs with negative reduced cost
     join. Once none is left the LP is the one over all pairs, and by duality an answer that uses pair
-    k is worth at most `value - reduced[k]`. If time runs out first, `value` becomes the LP value plus,
-    per request, its most negative reduced cost (still a valid bound: weak duality for the one-
-    supporter-per-request rows), and `reduced` is all zero. None if no LP finished.
+    k is worth at most `value - reduced[k]`. Later rounds add columns to the same HiGHS model, so the
+    simplex starts from the last basis. If time runs out first, `value` is the smallest over the rounds
+    of the LP value plus, per request, its most negative reduced cost (still a valid bound: weak
+    duality for the one-supporter-per-request rows), and `reduced` is all zero. None if no LP finished.
     """
     t0 = time.perf_counter()
     lp = PricingLP(full, a, fewer_links(links, full, a, per_request))
     cols = start | full.pinned
     every = np.arange(len(full))
-    while True:
-        out = lp.solve(np.flatnonzero(cols), deadline - time.perf_counter())
-        if out is None:
-            return None
+    out = lp.solve(np.flatnonzero(cols), deadline - time.perf_counter())
+    best = math.inf
+    while out is not None:
         value, dual = out
         reduced = lp.reduced_costs(every, dual)
         negative = ~cols & (reduced < -1e-7) & ~full.pinned
         if not np.any(negative):
             reduced = np.where(full.pinned, np.inf, np.maximum(reduced, 0.0))
             return LPBound(float(value), reduced, time.perf_counter() - t0)
+        # Not converged yet: the LP value plus, per request, its most negative reduced cost is valid.
+        worst = np.zeros(len(a.req_days))
+        np.minimum.at(worst, full.req[negative], reduced[negative])
+        best = min(best, float(value - worst.sum()))
         if time.perf_counter() > deadline:
-            worst = np.zeros(len(a.req_days))
-            np.minimum.at(worst, full.req[negative], reduced[negative])
-            return LPBound(float(value - worst.sum()), np.zeros(len(full)), time.perf_counter() - t0)
+            break
         cols |= negative
+        out = lp.add_and_resolve(np.flatnonzero(negative), deadline - time.perf_counter())
+    if math.isinf(best):
+        return None
+    return LPBound(best, np.zeros(len(full)), time.perf_counter() - t0)
 
 
 # --------------------------------------------------------------------------------------------------
