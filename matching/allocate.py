@@ -754,6 +754,40 @@ def _best_single(pairs: Pairs, idx: np.ndarray) -> np.ndarray:
     return idx[[k]] if pairs.weight[idx[k]] > 0 else idx[:0]
 
 
+def restricted_links(full: Pairs, kept: np.ndarray, a: Arrays, links: InternalFirst):
+    """Rule 8 inside the restricted models: drop external pairs that the kept pairs can never allow.
+
+    With only the kept pairs, internal i's load is at most the days of its kept pairs. Where that
+    (without the request's own pair) cannot reach M, the request can never go external in the
+    restricted problem, so its external pairs leave the models (they count as pruned, so the LP
+    bound still covers them) and so do its rule-8 rows. The rest of the rows are kept.
+    """
+    if len(links.req) == 0:
+        return kept, links
+    n_sup = len(a.sup_cap)
+    days = a.req_days[full.req]
+    max_load = np.bincount(full.sup[kept], weights=days[kept], minlength=n_sup)
+    kept_keys = full.req[kept] * n_sup + full.sup[kept]
+    own = np.isin(links.req * n_sup + links.sup, kept_keys)
+    other = max_load[links.sup] - np.where(own, a.req_days[links.req], 0.0)
+    blocked = np.unique(links.req[other < links.m - 1e-9])
+    ext = a.sup_external[full.sup] & ~full.pinned
+    kept = kept & ~(ext & np.isin(full.req, blocked))
+    alive = ~np.isin(links.req, blocked)
+    return kept, InternalFirst(links.req[alive], links.sup[alive], links.m[alive])
+
+
+def restrict_by(pairs: Pairs, key: np.ndarray, k: int) -> np.ndarray:
+    """Mask keeping each request's k pairs with the smallest key (ties: higher weight), and every pin."""
+    order = np.lexsort((pairs.sup, -pairs.weight, key, pairs.req))
+    req_sorted = pairs.req[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(req_sorted)) + 1] if len(order) else np.zeros(0, np.int64)
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    keep = np.zeros(len(pairs), dtype=bool)
+    keep[order[rank < k]] = True
+    return keep | pairs.pinned
+
+
 def restrict(pairs: Pairs, k: int) -> np.ndarray:
     """Mask keeping each request's k best pairs by (relevance weight, then lower cost), and every pin."""
     order = np.lexsort((pairs.sup, pairs.cost, -pairs.weight, pairs.req))
@@ -879,58 +913,102 @@ class PricingLP:
         lp.a_matrix_.value_ = matrix.data
         h.passModel(lp)
         h.run()
+        self.h = h
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return -h.getInfo().objective_function_value, np.array(h.getSolution().row_dual)
+
+    def add_and_resolve(self, j: np.ndarray, time_limit: float):
+        """Add x columns j to the last model solved and re-solve from its basis (warm simplex)."""
+        import highspy
+
+        h = self.h
+        rows, cols, vals = self.column_entries(j)
+        matrix = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, len(j)))
+        lo = np.where(self.full.pinned[j], 1.0, 0.0)
+        h.addCols(
+            len(j),
+            -self.full.weight[j].astype(float),
+            lo,
+            np.ones(len(j)),
+            matrix.nnz,
+            matrix.indptr[:-1].astype(np.int32),
+            matrix.indices.astype(np.int32),
+            matrix.data,
+        )
+        h.setOptionValue("time_limit", max(0.05, time_limit))
+        h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return -h.getInfo().objective_function_value, np.array(h.getSolution().row_dual)
 
 
-def price_and_bound(
-    full: Pairs,
-    kept: np.ndarray,
-    a: Arrays,
-    links: InternalFirst,
-    deadline: float,
-    per_round: int = 4,
-    rounds: int = 5,
-) -> tuple[np.ndarray, float, float]:
-    """Column generation on the LP: add pruned pairs with negative reduced cost until none is left.
+def fewer_links(links: InternalFirst, pairs: Pairs, a: Arrays, per_request: int) -> InternalFirst:
+    """A subset of the rule-8 rows: for each request, the internals hardest to fill to M.
 
-    Returns the grown mask, the full LP bound (valid for every eligible pair; inf if the LP did not
-    finish) and the smallest reduced cost among pairs still pruned (>= 0 once converged). With pi the
-    LP duals, every full solution x has W(x) <= z_LP - sum of d_j over the pruned pairs it uses, so a
-    solution using any pruned pair is worth at most z_LP - min d.
+    Leaving rows out of a maximisation only relaxes it, so an LP over these rows is still an upper
+    bound for the full problem. "Hardest to fill" is M minus the days of every pair the internal
+    could take: the rows most likely to cut off an LP answer that sends the request out.
     """
-    lp = PricingLP(full, a, links)
-    kept = kept.copy()
-    previous = -math.inf
-    for _ in range(rounds):
-        j = np.flatnonzero(kept)
-        out = lp.solve(j, deadline - time.perf_counter())
-        if out is None:
-            return kept, math.inf, 0.0
-        z_lp, dual = out
-        pruned = np.flatnonzero(~kept)
-        if len(pruned) == 0:
-            return kept, z_lp, math.inf
-        d = lp.reduced_costs(pruned, dual)
-        negative = d < -1e-9
+    if len(links.req) == 0:
+        return links
+    potential = np.bincount(pairs.sup, weights=a.req_days[pairs.req], minlength=len(a.sup_cap))
+    hardness = links.m - potential[links.sup]
+    order = np.lexsort((links.sup, -hardness, links.req))
+    req_sorted = links.req[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(req_sorted)) + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    pick = np.sort(order[rank < per_request])
+    return InternalFirst(links.req[pick], links.sup[pick], links.m[pick])
+
+
+@dataclass
+class LPBound:
+    """The LP relaxation over every eligible pair: a bound for the whole problem and reduced costs."""
+
+    value: float
+    reduced: np.ndarray  # d_k >= 0 (up to tolerance): an answer using pair k is worth at most value - d_k
+    seconds: float
+
+
+def lp_bound(
+    full: Pairs, a: Arrays, links: InternalFirst, start: np.ndarray, deadline: float, per_request: int = 6
+) -> LPBound | None:
+    """LP relaxation over all eligible pairs, by column generation from the pairs in `start`.
+
+    Rows left out (integrality, most rule-8 implications: see `fewer_links`) only widen the feasible
+    set of a maximisation, so the LP value bounds every answer. Each round solves the LP over the
+    columns so far and prices every other pair against its duals; pairs with negative reduced cost
+    join. Once none is left the LP is the one over all pairs, and by duality an answer that uses pair
+    k is worth at most `value - reduced[k]`. Later rounds add columns to the same HiGHS model, so the
+    simplex starts from the last basis. If time runs out first, `value` is the smallest over the rounds
+    of the LP value plus, per request, its most negative reduced cost (still a valid bound: weak
+    duality for the one-supporter-per-request rows), and `reduced` is all zero. None if no LP finished.
+    """
+    t0 = time.perf_counter()
+    lp = PricingLP(full, a, fewer_links(links, full, a, per_request))
+    cols = start | full.pinned
+    every = np.arange(len(full))
+    out = lp.solve(np.flatnonzero(cols), deadline - time.perf_counter())
+    best = math.inf
+    while out is not None:
+        value, dual = out
+        reduced = lp.reduced_costs(every, dual)
+        negative = ~cols & (reduced < -1e-7) & ~full.pinned
         if not np.any(negative):
-            return kept, z_lp, float(d.min())
-        cand = pruned[negative]
-        order = np.lexsort((d[negative], full.req[cand]))
-        cand = cand[order]
-        req_sorted = full.req[cand]
-        starts = np.r_[0, np.flatnonzero(np.diff(req_sorted)) + 1]
-        rank = np.arange(len(cand)) - np.repeat(starts, np.diff(np.r_[starts, len(cand)]))
-        kept[cand[rank < per_round]] = True
-        # Degenerate duals keep offering columns long after the LP value has settled: stop then.
-        if time.perf_counter() > deadline or z_lp <= previous + 1e-7 * abs(z_lp):
+            reduced = np.where(full.pinned, np.inf, np.maximum(reduced, 0.0))
+            return LPBound(float(value), reduced, time.perf_counter() - t0)
+        # Not converged yet: the LP value plus, per request, its most negative reduced cost is valid.
+        worst = np.zeros(len(a.req_days))
+        np.minimum.at(worst, full.req[negative], reduced[negative])
+        best = min(best, float(value - worst.sum()))
+        if time.perf_counter() > deadline:
             break
-        previous = z_lp
-    # Not converged: pay, per request, its most negative pruned reduced cost.
-    worst = np.zeros(len(a.req_days))
-    np.minimum.at(worst, full.req[pruned], np.minimum(d, 0.0))
-    return kept, z_lp - float(worst.sum()), 0.0
+        cols |= negative
+        out = lp.add_and_resolve(np.flatnonzero(negative), deadline - time.perf_counter())
+    if math.isinf(best):
+        return None
+    return LPBound(best, np.zeros(len(full)), time.perf_counter() - t0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -981,21 +1059,32 @@ def allocate(
         pairs, links = internal_first(pairs, a, q, reduce=decompose)
     else:
         links = InternalFirst(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    full, kept = pairs, None
+    full, kept, model_links = pairs, None, links
     if candidates is None and decompose and len(pairs) > 50_000:
         candidates = 12
-    lp_bound, min_pruned_d = math.inf, 0.0
+    lp_value, min_pruned_d = math.inf, 0.0
     if candidates is not None and decompose:
-        kept = restrict(full, candidates)
-        # Keep the greedy answer's pairs too, so each model's warm start is the full greedy pass.
+        # Keep the greedy answer's pairs, so each model's warm start is the full greedy pass.
         warm_full = greedy_choice(full, a, np.arange(len(full)), scenario.rules.internal_first, links)
+        # The LP over every pair may use up to half the time left; the restricted MIPs need the rest.
+        kept = restrict(full, candidates // 2)
+        start = restrict(full, candidates)
+        start[warm_full] = True
+        relaxed = lp_bound(full, a, links, start, time.perf_counter() + (deadline - time.perf_counter()) / 2)
+        if relaxed is not None:
+            # Each request also keeps the pairs the LP prices best (lowest reduced cost).
+            kept |= restrict_by(full, relaxed.reduced, candidates)
+        else:
+            kept |= restrict(full, candidates)
         kept[warm_full] = True
-        # Pricing may use up to a third of the time; the MIPs need the rest.
-        pricing_deadline = started + limit / 3
-        kept, lp_bound, min_pruned_d = price_and_bound(full, kept, a, links, pricing_deadline)
+        kept, model_links = restricted_links(full, kept, a, links)
+        if relaxed is not None:
+            lp_value = relaxed.value
+            pruned_d = relaxed.reduced[~kept]
+            min_pruned_d = float(pruned_d.min()) if len(pruned_d) else math.inf
         pairs = full.subset(kept)
     prep_s = time.perf_counter() - started - pairs.similarity_s
-    groups = components(pairs, a, links) if decompose else ([np.arange(len(pairs))] if len(pairs) else [])
+    groups = components(pairs, a, model_links) if decompose else ([np.arange(len(pairs))] if len(pairs) else [])
 
     chosen_all, proven_all, bound_total = [], True, 0.0
     model_s = solve_s = 0.0
@@ -1019,9 +1108,9 @@ def allocate(
         if decompose and kept is not None:
             start = np.isin(np.flatnonzero(kept)[idx], warm_full)
         elif decompose:
-            warm = greedy_choice(pairs, a, idx, scenario.rules.internal_first, links)
+            warm = greedy_choice(pairs, a, idx, scenario.rules.internal_first, model_links)
             start = np.isin(idx, warm)
-        model = _Model(pairs, a, idx, links, scenario, prune_redundant=decompose)
+        model = _Model(pairs, a, idx, model_links, scenario, prune_redundant=decompose)
         t1 = time.perf_counter()
         best = np.zeros(len(a.req_days))
         np.maximum.at(best, pairs.req[idx], pairs.weight[idx])
@@ -1047,12 +1136,12 @@ def allocate(
         # The trivial bound (every request met by its best pair) is always valid for the full problem.
         best = np.zeros(len(a.req_days))
         np.maximum.at(best, full.req, full.weight)
-        if math.isinf(lp_bound):
+        if math.isinf(lp_value):
             priced = math.inf
-        elif min_pruned_d > 0:
-            priced = max(bound_total, lp_bound - min_pruned_d)
         else:
-            priced = max(bound_total, lp_bound)
+            # An answer using no pruned pair is bounded by the models; one using pruned pair k by
+            # lp_value - d_k (LP duality); neither can beat the LP itself.
+            priced = min(lp_value, max(bound_total, lp_value - max(0.0, min_pruned_d - 1e-6)))
         bound_total = min(float(best.sum()), priced)
         # Map the chosen restricted pairs back to indices of the full pair list.
         chosen = np.flatnonzero(kept)[chosen]
