@@ -202,20 +202,15 @@ def relevance(scenario: Scenario, a: Arrays, top_k: int | None) -> tuple[sp.coo_
     truncated = 0
     req_texts = [r.text for r in scenario.requests]
     sup_texts = [p.expertise for p in scenario.supporters]
-    for reqs, sups in _blocks(scenario, a):
-        if len(reqs) == 0 or len(sups) == 0:
-            continue
-        k = top_k if top_k is not None and top_k < len(sups) else None
-        block = similarity.score([req_texts[i] for i in reqs], [sup_texts[j] for j in sups], top_k=k).tocoo()
-        if k is not None:
+    blocks = _blocks(scenario, a)
+    for reqs, sups, row, col, val in similarity.score_blocks(req_texts, sup_texts, blocks, top_k=top_k):
+        if top_k is not None and top_k < len(sups):
             # A request is truncated when its k-th kept score still passes min_score: more may have been cut.
-            counts = np.bincount(
-                block.row[block.data >= max(scenario.rules.min_score, 1e-12)], minlength=len(reqs)
-            )
-            truncated += int(np.sum(counts >= k))
-        rows_all.append(reqs[block.row])
-        cols_all.append(sups[block.col])
-        vals_all.append(block.data)
+            counts = np.bincount(row[val >= max(scenario.rules.min_score, 1e-12)], minlength=len(reqs))
+            truncated += int(np.sum(counts >= top_k))
+        rows_all.append(reqs[row])
+        cols_all.append(sups[col])
+        vals_all.append(val)
     if rows_all:
         rows, cols, vals = np.concatenate(rows_all), np.concatenate(cols_all), np.concatenate(vals_all)
     else:

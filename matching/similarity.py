@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -339,17 +339,23 @@ class RelevanceModel:
         self._char: TfidfVectorizer | None = None
 
     def analyse(self, texts: Iterable[str]) -> list[Analysed]:
+        """Each distinct text is analysed once (registers repeat phrases; the results are read-only)."""
         w = self.weights
-        return [
-            analyse(
-                t or "",
-                self.thesaurus,
-                expand_acronyms=w.expand_acronyms,
-                parents=w.parents,
-                related=w.related,
-            )
-            for t in texts
-        ]
+        seen: dict[str, Analysed] = {}
+        out = []
+        for t in texts:
+            key = t or ""
+            done = seen.get(key)
+            if done is None:
+                done = seen[key] = analyse(
+                    key,
+                    self.thesaurus,
+                    expand_acronyms=w.expand_acronyms,
+                    parents=w.parents,
+                    related=w.related,
+                )
+            out.append(done)
+        return out
 
     def _word_tokens(self, a: Analysed) -> list[str]:
         return _with_bigrams(a.words) if self.weights.bigrams else a.words
@@ -448,6 +454,39 @@ def score(
         return sp.csr_matrix((n_req, n_sup), dtype=np.float64)
     model = RelevanceModel(weights)
     req, sup = model.fit_transform_pair(request_texts, supporter_texts)
+    r, c, v = _product(model, req, sup, top_k, chunk_rows)
+    result = sp.csr_matrix((v, (r, c)), shape=(n_req, n_sup), dtype=np.float64)
+    result.sort_indices()
+    return result
+
+
+def score_blocks(
+    request_texts: Sequence[str],
+    supporter_texts: Sequence[str],
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]],
+    *,
+    top_k: int | None = None,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """`score` restricted to blocks of (request indices, supporter indices), for national-sized runs.
+
+    Every text is analysed once and the TF-IDF blocks are fitted once on all of them, exactly as
+    `score` does, so a pair scores the same whichever block it falls in; only the products are done
+    block by block. Yields (requests, supporters, row, col, value) with row and col local to the block.
+    """
+    model = RelevanceModel(weights)
+    req, sup = model.fit_transform_pair(request_texts, supporter_texts)
+    for reqs, sups in blocks:
+        if len(reqs) == 0 or len(sups) == 0:
+            continue
+        k = top_k if top_k is not None and top_k < len(sups) else None
+        r, c, v = _product(model, req[reqs], sup[sups], k, None)
+        yield reqs, sups, r, c, v
+
+
+def _product(model: RelevanceModel, req: sp.csr_matrix, sup: sp.csr_matrix, top_k, chunk_rows):
+    """Calibrated scores of req x sup rows, in chunks of requests; with top_k, each row's best only."""
+    n_req, n_sup = req.shape[0], sup.shape[0]
     sup_t = sup.T.tocsc()
     # Rows per chunk so a dense chunk of scores stays near 64 MB whatever the number of supporters.
     rows = chunk_rows or max(1, min(n_req, 8_000_000 // max(n_sup, 1)))
@@ -463,13 +502,9 @@ def score(
         out_rows.append(r + start)
         out_cols.append(c)
         out_vals.append(model.calibrate(v))
-    result = sp.csr_matrix(
-        (np.concatenate(out_vals), (np.concatenate(out_rows), np.concatenate(out_cols))),
-        shape=(n_req, n_sup),
-        dtype=np.float64,
-    )
-    result.sort_indices()
-    return result
+    if not out_rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(out_rows), np.concatenate(out_cols), np.concatenate(out_vals)
 
 
 def _display(phrase: str, thesaurus: Thesaurus) -> str:

@@ -261,3 +261,34 @@ def test_thesaurus_is_well_formed():
         for linked in (*concept.parents, *concept.related):
             assert linked in thesaurus.concepts
     assert similarity.DEFAULT_WEIGHTS.shares()[0] > 0
+
+
+def test_score_blocks_gives_each_pair_the_score_it_has_in_one_call():
+    """National runs score block by block; a pair must not score differently because of its block."""
+    import numpy as np
+
+    from matching.similarity import score, score_blocks
+
+    requests = [
+        "Y1 phonics screening check down to 61%",
+        "Persistent absence 24%, letters home are not working",
+        "KS2 reading: pupils decode but do not understand",
+        "Dysregulated pupils in KS1, several suspensions",
+        "New DSL needs support with KCSIE and referrals",
+    ]
+    supporters = [
+        "RWInc trainer; leads SSP and keep-up groups",
+        "Attendance lead: first-day calling, EWO work",
+        "SEMH specialist teacher, trauma-informed practice",
+        "Trust safeguarding lead, DSL training",
+        "Reading comprehension and fluency lead for KS2",
+        "GCSE maths intervention",
+    ]
+    whole = score(requests, supporters).toarray()
+    blocks = [(np.array([0, 2]), np.array([0, 4, 5])), (np.array([1, 3, 4]), np.array([1, 2, 3, 5]))]
+    seen = 0
+    for reqs, sups, row, col, val in score_blocks(requests, supporters, blocks):
+        for i, j, v in zip(row, col, val, strict=True):
+            assert v == pytest.approx(whole[reqs[i], sups[j]], abs=1e-12)
+            seen += 1
+    assert seen == sum(int((whole[np.ix_(r, s)] > 0).sum()) for r, s in blocks)
