@@ -111,8 +111,17 @@ def normalise(text: str, *, thesaurus_term: bool = False) -> str:
     return " ".join(_US_TO_UK.get(t, t) for t in tokens)
 
 
-# Words the suffix rules would wrongly join: "programming" (computing) is not "programme" (any scheme).
-_STEM_EXCEPTIONS = {"programming": "programming", "programmer": "programmer", "programmers": "programmer"}
+# Words the suffix rules would wrongly join: "programming" (computing) is not "programme" (any scheme),
+# "themes" is not "them", and "languages" (MFL) is not "language" (speech and language, EAL).
+_STEM_EXCEPTIONS = {
+    "programming": "programming",
+    "programmer": "programmer",
+    "programmers": "programmer",
+    "theme": "theme",
+    "themes": "theme",
+    "themed": "theme",
+    "languages": "languages",
+}
 
 
 @lru_cache(maxsize=65536)

@@ -39,6 +39,8 @@ REGISTER = [
         ("Two Y1 children hitting staff and having meltdowns; rooms evacuated most days.", 1),
         ("School refusal and EBSA are rising and letters home aren't shifting anything.", 5),
         ("Pupil passports are wish lists and nothing is reviewed termly.", 6),
+        ("Some Year 8 girls have stopped coming in; parents can't get them through the door.", 5),
+        ("Our youngest children drift about during play, indoors and outdoors, and adults just supervise.", 2),
     ],
 )
 def test_need_finds_the_expertise_that_meets_it(request_text, expected):
@@ -160,6 +162,16 @@ def test_ambiguous_acronyms_count_only_in_capitals():
         ("data from our MIS", "data_systems"),
         ("managed moves and part-time timetables", "alternative_provision"),
         ("does this meet the harm threshold", "safeguarding"),
+        # plain-English descriptions of a need, with no label or acronym in them
+        ("a few Year 9 girls have stopped coming in at all", "attendance"),
+        ("he feels sick every morning before school", "mental_health"),
+        ("several children arrived from Syria with no previous schooling", "eal"),
+        ("many can't follow a two-part instruction", "speech_language"),
+        ("teachers don't spot who hasn't understood until the end", "pedagogy"),
+        ("pupils in mixed-age classes on a two-year cycle", "small_schools"),
+        ("the roof leaks and the boiler keeps failing", "estates"),
+        ("Year 4 boy with ADHD who can't sit still", "adhd"),
+        ("half-termly themes that don't build on previous learning", "curriculum"),
     ],
 )
 def test_symptom_phrases_name_their_concept(text, concept):
@@ -177,12 +189,24 @@ def test_symptom_phrases_name_their_concept(text, concept):
         ("we monitor attendance daily and want to prevent exclusions", "online_safety"),
         ("we monitor attendance daily and want to prevent exclusions", "safeguarding"),
         ("staff are overwhelmed", "autism"),
+        ("they spend time in the toilets", "finance"),  # spend is not spending
+        ("letter formation and fine motor skills", "attendance"),  # fine motor is not fines
+        ("poor language on entry to Reception", "mfl"),  # language is not languages
+        ("staff retention and workload", "post16"),  # staff, not sixth-form, retention
+        ("we want them to read more", "curriculum"),  # them is not themes
     ],
 )
 def test_ordinary_words_do_not_trigger_a_topic(text, wrong):
     analysed = analyse(text, load_thesaurus())
     assert wrong not in analysed.concept_terms
     assert wrong not in analysed.weak_terms
+
+
+def test_stemming_exceptions_keep_different_words_apart():
+    assert similarity.stem("themes") == similarity.stem("theme") != similarity.stem("them")
+    assert similarity.stem("languages") != similarity.stem("language")
+    thesaurus = load_thesaurus()
+    assert "mfl" in analyse("KS2 languages: French", thesaurus).concept_terms
 
 
 def test_weak_terms_only_hint_at_a_concept():
