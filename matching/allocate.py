@@ -937,6 +937,9 @@ class PricingLP:
             matrix.data,
         )
         h.setOptionValue("time_limit", max(0.05, time_limit))
+        # New columns leave the last basis primal feasible: primal simplex from it, no presolve.
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("simplex_strategy", 4)
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
@@ -972,7 +975,13 @@ class LPBound:
 
 
 def lp_bound(
-    full: Pairs, a: Arrays, links: InternalFirst, start: np.ndarray, deadline: float, per_request: int = 6
+    full: Pairs,
+    a: Arrays,
+    links: InternalFirst,
+    start: np.ndarray,
+    deadline: float,
+    per_request: int = 6,
+    per_round: int = 3,
 ) -> LPBound | None:
     """LP relaxation over all eligible pairs, by column generation from the pairs in `start`.
 
@@ -1004,8 +1013,12 @@ def lp_bound(
         best = min(best, float(value - worst.sum()))
         if time.perf_counter() > deadline:
             break
-        cols |= negative
-        out = lp.add_and_resolve(np.flatnonzero(negative), deadline - time.perf_counter())
+        # Each request's few most negative pairs join: adding every negative pair at once can mean
+        # most of a national run's pairs, and the LP then takes minutes.
+        cand = np.flatnonzero(negative)
+        cand = cand[restrict_by(full.subset(cand), reduced[cand], per_round)]
+        cols[cand] = True
+        out = lp.add_and_resolve(cand, deadline - time.perf_counter())
     if math.isinf(best):
         return None
     return LPBound(best, np.zeros(len(full)), time.perf_counter() - t0)
