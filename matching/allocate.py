@@ -1115,6 +1115,7 @@ def allocate(
     model_s = solve_s = 0.0
     notes: list[str] = list(notes_pre)
     models = 0
+    skipped = 0
     left_pairs = sum(len(g) for g in groups)
     for idx in groups:
         # Each component may use twice its share of the time left, so one hard block cannot starve the rest.
@@ -1135,11 +1136,18 @@ def allocate(
         elif decompose:
             warm = greedy_choice(pairs, a, idx, scenario.rules.internal_first, model_links)
             start = np.isin(idx, warm)
-        model = _Model(pairs, a, idx, model_links, scenario, prune_redundant=decompose)
-        t1 = time.perf_counter()
         best = np.zeros(len(a.req_days))
         np.maximum.at(best, pairs.req[idx], pairs.weight[idx])
         trivial = float(best.sum())
+        if start is not None and time.perf_counter() >= deadline:
+            # Out of time: building more models would overrun the limit; this block keeps its greedy answer.
+            chosen_all.append(idx[start])
+            proven_all = False
+            bound_total += trivial
+            skipped += 1
+            continue
+        model = _Model(pairs, a, idx, model_links, scenario, prune_redundant=decompose)
+        t1 = time.perf_counter()
         picked, proven, bound, stage_notes = _solve_lexicographic(
             model, start, comp_deadline, solver, trivial, gap_rel or OPTIMAL_GAP / 10
         )
@@ -1155,6 +1163,8 @@ def allocate(
         proven_all &= proven
         bound_total += min(bound, trivial)
         del model
+    if skipped:
+        notes.append(f"time limit reached: {skipped} blocks kept their greedy answer without a model")
     chosen = np.sort(np.concatenate(chosen_all)) if chosen_all else np.zeros(0, np.int64)
     objective = float(pairs.weight[chosen].sum())
     if kept is not None:

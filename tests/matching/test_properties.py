@@ -193,3 +193,15 @@ def to_result_checked(scenario, sol):
     result = to_result(scenario, sol)
     assert check(scenario, result) == []
     return result
+
+
+def test_a_run_out_of_time_keeps_greedy_answers_and_stays_valid():
+    from matching.allocate import allocate
+    from matching.synth import synthesise
+
+    scenario = load_scenario(synthesise(schools=8, supporters=40, requests=30, seed=9))
+    sol = allocate(scenario, time_limit_s=1e-6)
+    result = to_result_checked(scenario, sol)
+    assert result["status"] == "feasible"
+    assert result["allocations"]
+    assert any("greedy answer without a model" in n for n in sol.notes)
