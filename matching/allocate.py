@@ -948,6 +948,8 @@ class PricingLP:
 
 # Above this many columns the first LP of `lp_bound` takes minutes (national: 720,000 took > 275 s).
 LP_MAX_COLUMNS = 300_000
+# Above this many pairs in one block the restricted MIP is not attempted (see `allocate`).
+MIP_MAX_PAIRS = 300_000
 
 
 def fewer_links(links: InternalFirst, pairs: Pairs, a: Arrays, per_request: int) -> InternalFirst:
@@ -1139,6 +1141,14 @@ def allocate(
         best = np.zeros(len(a.req_days))
         np.maximum.at(best, pairs.req[idx], pairs.weight[idx])
         trivial = float(best.sum())
+        if start is not None and len(idx) > MIP_MAX_PAIRS:
+            # HiGHS does not stop inside the root LP of such a model within the time limit (a national
+            # block of 668,927 pairs overran 570 s by minutes): the block keeps its greedy answer.
+            chosen_all.append(idx[start])
+            proven_all = False
+            bound_total += trivial
+            notes.append(f"a block of {len(idx):,} pairs is beyond one MIP: it keeps its greedy answer")
+            continue
         if start is not None and time.perf_counter() >= deadline:
             # Out of time: building more models would overrun the limit; this block keeps its greedy answer.
             chosen_all.append(idx[start])
