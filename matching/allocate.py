@@ -777,26 +777,27 @@ def restricted_links(full: Pairs, kept: np.ndarray, a: Arrays, links: InternalFi
     return kept, InternalFirst(links.req[alive], links.sup[alive], links.m[alive])
 
 
+def first_k_per_group(order: np.ndarray, groups: np.ndarray, k: int) -> np.ndarray:
+    """The positions in `order` (already sorted by group, best first) that rank below k in their group."""
+    if len(order) == 0:
+        return order
+    sorted_groups = groups[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_groups)) + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return order[rank < k]
+
+
 def restrict_by(pairs: Pairs, key: np.ndarray, k: int) -> np.ndarray:
     """Mask keeping each request's k pairs with the smallest key (ties: higher weight), and every pin."""
-    order = np.lexsort((pairs.sup, -pairs.weight, key, pairs.req))
-    req_sorted = pairs.req[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(req_sorted)) + 1] if len(order) else np.zeros(0, np.int64)
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     keep = np.zeros(len(pairs), dtype=bool)
-    keep[order[rank < k]] = True
+    keep[first_k_per_group(np.lexsort((pairs.sup, -pairs.weight, key, pairs.req)), pairs.req, k)] = True
     return keep | pairs.pinned
 
 
 def restrict(pairs: Pairs, k: int) -> np.ndarray:
     """Mask keeping each request's k best pairs by (relevance weight, then lower cost), and every pin."""
-    order = np.lexsort((pairs.sup, pairs.cost, -pairs.weight, pairs.req))
-    req_sorted = pairs.req[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(req_sorted)) + 1] if len(order) else np.zeros(0, np.int64)
-    lengths = np.diff(np.r_[starts, len(order)])
-    rank = np.arange(len(order)) - np.repeat(starts, lengths)
     keep = np.zeros(len(pairs), dtype=bool)
-    keep[order[rank < k]] = True
+    keep[first_k_per_group(np.lexsort((pairs.sup, pairs.cost, -pairs.weight, pairs.req)), pairs.req, k)] = True
     return keep | pairs.pinned
 
 
@@ -963,11 +964,7 @@ def fewer_links(links: InternalFirst, pairs: Pairs, a: Arrays, per_request: int)
         return links
     potential = np.bincount(pairs.sup, weights=a.req_days[pairs.req], minlength=len(a.sup_cap))
     hardness = links.m - potential[links.sup]
-    order = np.lexsort((links.sup, -hardness, links.req))
-    req_sorted = links.req[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(req_sorted)) + 1]
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    pick = np.sort(order[rank < per_request])
+    pick = np.sort(first_k_per_group(np.lexsort((links.sup, -hardness, links.req)), links.req, per_request))
     return InternalFirst(links.req[pick], links.sup[pick], links.m[pick])
 
 
@@ -1141,20 +1138,18 @@ def allocate(
         best = np.zeros(len(a.req_days))
         np.maximum.at(best, pairs.req[idx], pairs.weight[idx])
         trivial = float(best.sum())
-        if start is not None and len(idx) > MIP_MAX_PAIRS:
-            # HiGHS does not stop inside the root LP of such a model within the time limit (a national
-            # block of 668,927 pairs overran 570 s by minutes): the block keeps its greedy answer.
+        too_big = len(idx) > MIP_MAX_PAIRS
+        if start is not None and (too_big or time.perf_counter() >= deadline):
+            # HiGHS does not stop inside the root LP of a model too big (a national block of 668,927
+            # pairs overran 570 s by minutes), and once out of time more models would overrun the
+            # limit: the block keeps its greedy answer.
             chosen_all.append(idx[start])
             proven_all = False
             bound_total += trivial
-            notes.append(f"a block of {len(idx):,} pairs is beyond one MIP: it keeps its greedy answer")
-            continue
-        if start is not None and time.perf_counter() >= deadline:
-            # Out of time: building more models would overrun the limit; this block keeps its greedy answer.
-            chosen_all.append(idx[start])
-            proven_all = False
-            bound_total += trivial
-            skipped += 1
+            if too_big:
+                notes.append(f"a block of {len(idx):,} pairs is beyond one MIP: it keeps its greedy answer")
+            else:
+                skipped += 1
             continue
         model = _Model(pairs, a, idx, model_links, scenario, prune_redundant=decompose)
         t1 = time.perf_counter()
