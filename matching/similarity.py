@@ -48,6 +48,8 @@ _CASE_SENSITIVE = (
     "DT",
     "IT",
     "CIN",
+    "PAN",
+    "NOR",
 )
 
 _CASE_LOWER_RE = re.compile(r"\b(?:" + "|".join(w.lower() for w in _CASE_SENSITIVE) + r")\b")

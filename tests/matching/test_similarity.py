@@ -172,6 +172,15 @@ def test_ambiguous_acronyms_count_only_in_capitals():
         ("the roof leaks and the boiler keeps failing", "estates"),
         ("Year 4 boy with ADHD who can't sit still", "adhd"),
         ("half-termly themes that don't build on previous learning", "curriculum"),
+        # the heldout7 round: needs the thesaurus had no words for
+        ("JCQ found the secure storage not up to standard", "exams"),
+        ("cut six TA posts; union reps are asking about the consultation", "hr"),
+        ("staff laptops are eight years old and we had a cyber incident", "it_infrastructure"),
+        ("Reception intake down by a quarter, falling rolls", "admissions"),
+        ("heads visiting each other's schools for peer review", "peer_review"),
+        ("pupil with cerebral palsy who needs a hoist", "physical_medical"),
+        ("the EYFS outdoor area is hardly used", "outdoor_learning"),
+        ("has not spoken a word at school since September", "speech_language"),
     ],
 )
 def test_symptom_phrases_name_their_concept(text, concept):
@@ -194,6 +203,11 @@ def test_symptom_phrases_name_their_concept(text, concept):
         ("poor language on entry to Reception", "mfl"),  # language is not languages
         ("staff retention and workload", "post16"),  # staff, not sixth-form, retention
         ("we want them to read more", "curriculum"),  # them is not themes
+        ("we will roll it out next term", "admissions"),  # roll is not the school roll
+        ("things should pan out", "admissions"),  # PAN only in capitals
+        ("disciplinary literacy in history", "hr"),  # not a staff disciplinary
+        ("phonics workshops for parents", "dt"),  # not the D&T workshop
+        ("a network of support for families", "it_infrastructure"),
     ],
 )
 def test_ordinary_words_do_not_trigger_a_topic(text, wrong):
