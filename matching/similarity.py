@@ -76,7 +76,7 @@ _US_TO_UK = {
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 _YEAR_RE = re.compile(
-    r"\b(?:years?|yrs?|y)\s*(\d{1,2})(?:\s*(?:-|to|/|and|&)\s*(?:years?|yrs?|y)?\s*(\d{1,2}))?\b"
+    r"\b(?:years?|yrs?|y)\s*(\d{1,2})s?(?:\s*(?:-|to|/|and|&)\s*(?:years?|yrs?|y)?\s*(\d{1,2})s?)?\b"
 )
 _KS_RE = re.compile(r"\b(?:ks|key\s*stage)\s*([1-5])\b")
 _NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6"}
