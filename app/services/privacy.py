@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, String, Table, delete, func, or_, select
+from sqlalchemy import Date, DateTime, String, Table, Text, cast, delete, func, or_, select
 
 from app.extensions import db
 from app.models import (
@@ -251,7 +251,24 @@ def _conditions(table: Table, subject: Subject, table_links: list[Link]):
             if subject.ids[target]:
                 about.append(table.c.target_type.in_(_target_types(target))
                              & table.c.target_id.in_([str(i) for i in subject.ids[target]]))
+    if table.name == "audit_events" and subject.email:
+        # Events whose details name the person's email (a failed sign-in with an address that has no account,
+        # a nomination sent to it) are about them even when no record of theirs is the target.
+        about.append(func.lower(cast(table.c.details, Text)).like(f"%{_like_escape(subject.email)}%", escape="\\"))
     return about, acting
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _mentions(details, subject: Subject) -> bool:
+    """True if any string in an audit event's details is the person's email."""
+    if isinstance(details, dict):
+        return any(_mentions(v, subject) for v in details.values())
+    if isinstance(details, list):
+        return any(_mentions(v, subject) for v in details)
+    return isinstance(details, str) and normalise(details) == subject.email
 
 
 def _export_row(table: Table, row, table_links: list[Link], people: _People) -> dict:
@@ -331,6 +348,8 @@ def _matches(link: Link, value, subject: Subject) -> bool:
 
 def _is_about(table: Table, mapping, subject: Subject, table_links: list[Link]) -> bool:
     if table.name in SUBJECT_TABLES and mapping["id"] in subject.ids[table.name]:
+        return True
+    if table.name == "audit_events" and _mentions(mapping["details"], subject):
         return True
     if any(link.about and _matches(link, mapping[link.column], subject) for link in table_links):
         return True

@@ -58,6 +58,22 @@ def test_export_holds_the_subjects_data_and_nobody_elses(app, people):
         assert not any(word in key for key in user for word in ("password", "token", "secret", "totp"))
 
 
+def test_audit_events_whose_details_name_the_email_are_in_the_export(app, people):
+    with app.app_context():
+        # A failed sign-in with her address typed in capitals, and one with someone else's that only looks alike
+        # to a careless pattern (LIKE treats _ and % as wildcards).
+        audit.record("auth.login_failed", details={"email": "R.Pemberton@Trust.example", "reason": "unknown"},
+                     actor_email="r.pemberton@trust.example", commit=True)
+        audit.record("auth.login_failed", details={"email": "r_pemberton@trust.example", "reason": "unknown"},
+                     actor_email="r_pemberton@trust.example", commit=True)
+        audit.record("report.viewed", details={"note": "r.pemberton@trust.example.org"}, commit=True)
+        data, text = _export()
+        failed = [e for e in data["tables"]["audit_events"] if e["action"] == "auth.login_failed"]
+        assert len(failed) == 1
+        assert failed[0]["details"]["reason"] == "unknown"
+        assert "r_pemberton" not in text and "example.org" not in text
+
+
 def test_acting_on_someone_elses_record_lists_only_table_id_role_and_date(app, people):
     with app.app_context():
         data, _ = _export()
@@ -203,7 +219,10 @@ def test_erasure_two_steps_anonymises_and_keeps_the_audit_log(app, people, login
         assert entry.status == EntryStatus.WITHDRAWN and entry.development == []
         assert db.session.scalar(select(func.count()).select_from(RegisterEntry)) == entries_before
         data, text = _export()
-        assert data["tables"] == {}
+        # Only the audit log still holds her address (the nomination sent to it): it is kept unchanged for its
+        # retention period, so a later subject access request still shows it.
+        assert set(data["tables"]) == {"audit_events"}
+        assert [e["action"] for e in data["tables"]["audit_events"]] == ["nomination.created"]
         for own in ("Rosalind", "Pemberton", "R-7731", "NPQLT"):
             assert own not in text
         assert _snapshot_bartholomew() == before_other
