@@ -28,6 +28,9 @@ def _database_url(default: str) -> str:
 class Config:
     INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    # Fernet keys for secrets kept in the database (two-step sign-in secrets), newest first, comma-separated.
+    # Unset, one key is derived from SECRET_KEY; set it before ever rotating SECRET_KEY (see README).
+    DATA_ENCRYPTION_KEYS = os.environ.get("DATA_ENCRYPTION_KEYS", "")
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_PATH / 'trust.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None

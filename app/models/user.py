@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.school import School
-from app.models.types import UTCDateTime, enum_column, utcnow
+from app.models.types import EncryptedString, UTCDateTime, enum_column, utcnow
 
 
 class Role(enum.StrEnum):
@@ -59,8 +59,8 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Optional two-step sign-in (TOTP). The secret never goes into audit details or logs.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Optional two-step sign-in (TOTP). The secret is encrypted at rest and never goes into audit details or logs.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The last 30-second step whose code was accepted: a code cannot be used twice.
     totp_last_used_step: Mapped[int | None] = mapped_column(BigInteger)

@@ -247,3 +247,73 @@ def test_reset_removes_recovery_codes(app, login_as):
     with app.app_context():
         assert db.session.get(User, user_id).totp_recovery_hashes is None
         assert two_factor.complete_sign_in(user_id, db.session.get(User, user_id).session_token, codes[0]) is None
+
+
+# --- the secret at rest --------------------------------------------------------------------------------------
+
+
+def _stored(app, user_id):
+    with app.app_context():
+        return db.session.execute(db.text("SELECT totp_secret FROM users WHERE id = :id"), {"id": user_id}).scalar()
+
+
+def test_the_secret_is_encrypted_at_rest(app):
+    email, user_id, secret = _user_with_two_step(app)
+    stored = _stored(app, user_id)
+    assert stored != secret and secret not in stored
+    assert stored.startswith("gAAAAA")  # a Fernet token
+    with app.app_context():
+        assert db.session.get(User, user_id).totp_secret == secret
+
+
+def test_keys_can_be_rotated_and_a_wrong_key_is_an_error_not_data(app):
+    from cryptography.fernet import Fernet
+
+    _, user_id, secret = _user_with_two_step(app)  # written with the key derived from SECRET_KEY
+    old = app.config["DATA_ENCRYPTION_KEYS"]
+    new_key = Fernet.generate_key().decode()
+    with app.app_context():
+        from sqlalchemy.orm.attributes import flag_modified
+
+        from app.models.types import derived_data_key
+
+        # A new key first, the old one after it: old secrets still open, new writes use the new key.
+        app.config["DATA_ENCRYPTION_KEYS"] = new_key
+        db.session.expire_all()
+        with pytest.raises(RuntimeError, match="cannot be decrypted"):
+            db.session.get(User, user_id).totp_secret  # noqa: B018
+        db.session.rollback()
+        app.config["DATA_ENCRYPTION_KEYS"] = f"{new_key},{derived_data_key(app.config['SECRET_KEY'])}"
+        db.session.expire_all()
+        user = db.session.get(User, user_id)
+        assert user.totp_secret == secret
+        flag_modified(user, "totp_secret")  # rewritten with the new key
+        db.session.commit()
+        assert Fernet(new_key).decrypt(_stored(app, user_id).encode()).decode() == secret
+        app.config["DATA_ENCRYPTION_KEYS"] = "not-a-key"
+        db.session.expire_all()
+        with pytest.raises(RuntimeError, match="Fernet keys"):
+            db.session.get(User, user_id).totp_secret  # noqa: B018
+        db.session.rollback()
+    app.config["DATA_ENCRYPTION_KEYS"] = old
+
+
+def test_the_migration_encrypts_secrets_already_stored_and_the_downgrade_decrypts_them(tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+
+    scratch = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite'}",
+                          "INSTANCE_PATH": tmp_path})
+    secret = pyotp.random_base32()
+    with scratch.app_context():
+        upgrade(revision="heads")
+        user_id = factories.user(role=Role.CEO, totp_secret=secret, totp_enabled=True).id
+        db.session.remove()
+        downgrade(revision="0004_security")
+        assert _stored(scratch, user_id) == secret  # plain again, as before the change
+        upgrade(revision="heads")
+        assert _stored(scratch, user_id).startswith("gAAAAA")
+        assert db.session.get(User, user_id).totp_secret == secret
+        db.session.remove()
+        db.engine.dispose()
