@@ -169,6 +169,24 @@ def subject_access(email: str, output: str | None) -> None:
         click.echo(body)
 
 
+@click.command("rotate-data-keys")
+@with_appcontext
+def rotate_data_keys() -> None:
+    """Re-encrypt every stored two-step secret with the first DATA_ENCRYPTION_KEYS key; audited."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from app.extensions import db
+    from app.models import User
+    from app.services import audit
+
+    users = db.session.scalars(db.select(User).where(User.totp_secret.is_not(None))).all()
+    for user in users:
+        flag_modified(user, "totp_secret")
+    audit.record("security.data_keys_rotated", details={"secrets": len(users)}, actor_email="flask rotate-data-keys")
+    db.session.commit()
+    click.echo(f"Re-encrypted {len(users)} two-step sign-in secrets with the first key; older keys can now go.")
+
+
 @click.command("purge-expired")
 @with_appcontext
 @click.option("--dry-run", is_flag=True, help="Say what would be purged, change nothing.")
@@ -252,5 +270,6 @@ def restore_command(path: Path, yes: bool) -> None:
 
 def init_app(app: Flask) -> None:
     for command in (demo_data, create_user, audit_verify, audit_export, backup_command, restore_command, jobs_worker,
-                    seed_schemes, demo_scheme, register_daily, send_mail, subject_access, purge_expired):
+                    seed_schemes, demo_scheme, register_daily, send_mail, subject_access, purge_expired,
+                    rotate_data_keys):
         app.cli.add_command(command)

@@ -317,3 +317,21 @@ def test_the_migration_encrypts_secrets_already_stored_and_the_downgrade_decrypt
         assert db.session.get(User, user_id).totp_secret == secret
         db.session.remove()
         db.engine.dispose()
+
+
+def test_rotate_data_keys_re_encrypts_every_secret_with_the_first_key(app, runner):
+    from cryptography.fernet import Fernet
+
+    from app.models.types import derived_data_key
+
+    _, user_id, secret = _user_with_two_step(app)
+    new_key = Fernet.generate_key().decode()
+    old = app.config["DATA_ENCRYPTION_KEYS"]
+    app.config["DATA_ENCRYPTION_KEYS"] = f"{new_key},{derived_data_key(app.config['SECRET_KEY'])}"
+    try:
+        result = runner.invoke(args=["rotate-data-keys"])
+        assert result.exit_code == 0 and "Re-encrypted 1 " in result.output
+        assert Fernet(new_key).decrypt(_stored(app, user_id).encode()).decode() == secret
+        assert "security.data_keys_rotated" in _actions(app)
+    finally:
+        app.config["DATA_ENCRYPTION_KEYS"] = old
