@@ -189,6 +189,12 @@ def test_ambiguous_acronyms_count_only_in_capitals():
         ("the timetable won't fit our curriculum model", "timetabling"),
         ("TAs sit next to the same SEND pupils every lesson", "send"),
         ("Year 12s resitting GCSE maths", "post16"),
+        # the heldout9 round
+        ("a parent complained about a nut allergy and our kitchen procedures", "catering"),
+        ("a Year 10 student died in a road accident at the weekend", "mental_health"),
+        ("two Year 10 boys found with large amounts of cash and second phones", "safeguarding"),
+        ("she is now registered as sight impaired", "physical_medical"),
+        ("we have never practised a lockdown", "estates"),
     ],
 )
 def test_symptom_phrases_name_their_concept(text, concept):
