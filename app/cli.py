@@ -173,18 +173,10 @@ def subject_access(email: str, output: str | None) -> None:
 @with_appcontext
 def rotate_data_keys() -> None:
     """Re-encrypt every stored two-step secret with the first DATA_ENCRYPTION_KEYS key; audited."""
-    from sqlalchemy.orm.attributes import flag_modified
+    from app.services import two_factor
 
-    from app.extensions import db
-    from app.models import User
-    from app.services import audit
-
-    users = db.session.scalars(db.select(User).where(User.totp_secret.is_not(None))).all()
-    for user in users:
-        flag_modified(user, "totp_secret")
-    audit.record("security.data_keys_rotated", details={"secrets": len(users)}, actor_email="flask rotate-data-keys")
-    db.session.commit()
-    click.echo(f"Re-encrypted {len(users)} two-step sign-in secrets with the first key; older keys can now go.")
+    count = two_factor.rotate_keys("flask rotate-data-keys")
+    click.echo(f"Re-encrypted {count} two-step sign-in secrets with the first key; older keys can now go.")
 
 
 @click.command("purge-expired")

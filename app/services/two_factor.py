@@ -15,6 +15,7 @@ import time
 import pyotp
 from flask import current_app
 from markupsafe import Markup
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.extensions import db
 from app.models import Role, User
@@ -187,3 +188,13 @@ def complete_sign_in(user_id: int, session_token: str, code: str) -> User | None
     audit.record("auth.login", target_type="user", target_id=user.id, actor=user, details=details)
     db.session.commit()
     return user
+
+
+def rotate_keys(actor_email: str) -> int:
+    """Re-encrypt every stored secret with the first DATA_ENCRYPTION_KEYS key, so older keys can go; audited."""
+    holders = db.session.scalars(db.select(User).where(User.totp_secret.is_not(None))).all()
+    for user in holders:
+        flag_modified(user, "totp_secret")  # unchanged value, written again: encrypted with the first key
+    audit.record("security.data_keys_rotated", details={"secrets": len(holders)}, actor_email=actor_email)
+    db.session.commit()
+    return len(holders)
