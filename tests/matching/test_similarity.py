@@ -195,6 +195,14 @@ def test_ambiguous_acronyms_count_only_in_capitals():
         ("two Year 10 boys found with large amounts of cash and second phones", "safeguarding"),
         ("she is now registered as sight impaired", "physical_medical"),
         ("we have never practised a lockdown", "estates"),
+        # the heldout10 round
+        ("someone clicked a link in a fake email and their account sent spam", "it_infrastructure"),
+        ("the board is thinking of taking on a struggling primary: due diligence", "trust_growth"),
+        ("parents coming in upset about money and housing", "families"),
+        ("Year 2 can't hold a pencil and struggle with buttons and scissors", "physical_medical"),
+        ("energy bills have tripled and we need a climate action plan", "sustainability"),
+        ("a member of staff held a pupil and the parents complained", "semh"),
+        ("our catering contract ends and we must retender it", "finance"),
     ],
 )
 def test_symptom_phrases_name_their_concept(text, concept):
@@ -225,6 +233,10 @@ def test_symptom_phrases_name_their_concept(text, concept):
         ("children cover their ears in assembly", "timetabling"),  # cover is not staff cover
         ("I am not at all sure where to start", "speech_language"),
         ("Year 7s find algebra hard", "transition"),  # a year group alone is not transition
+        ("a calm climate for learning in every classroom", "sustainability"),
+        ("the solar system and the carbon cycle in Year 5 science", "sustainability"),
+        ("pupils with a growth mindset", "trust_growth"),
+        ("e-safety lessons on strong passwords", "it_infrastructure"),  # only a weak hint
     ],
 )
 def test_ordinary_words_do_not_trigger_a_topic(text, wrong):
