@@ -77,6 +77,11 @@ def plain_tfidf(requests: Sequence[str], supporters: Sequence[str]) -> np.ndarra
     return (vec.transform(requests) @ vec.transform(supporters).T).toarray()
 
 
+def meaning_only(requests: Sequence[str], supporters: Sequence[str]) -> np.ndarray:
+    """The meaning block on its own: cosine of the texts' static embeddings, over every pair."""
+    return np.clip(similarity.meaning_vectors(requests) @ similarity.meaning_vectors(supporters).T, 0, 1)
+
+
 def ours(weights: Weights) -> Callable[[Sequence[str], Sequence[str]], np.ndarray]:
     def run(requests: Sequence[str], supporters: Sequence[str]) -> np.ndarray:
         return similarity.score(requests, supporters, weights=weights).toarray()
@@ -104,22 +109,27 @@ def with_lsa(
 
 
 W = DEFAULT_WEIGHTS
-WORDS_NORMALISED = Weights(word=1, concept=0, char=0, bigrams=False, expand_acronyms=False, parents=False)
+NO_MEANING = replace(W, meaning=0.0)
+WORDS_NORMALISED = Weights(
+    word=1, concept=0, char=0, bigrams=False, expand_acronyms=False, parents=False, meaning=0.0
+)
 METHODS: dict[str, Callable[[Sequence[str], Sequence[str]], np.ndarray]] = {
     "tfidf": plain_tfidf,
     "words_normalised": ours(WORDS_NORMALISED),
     "words+acronyms": ours(replace(WORDS_NORMALISED, expand_acronyms=True)),
     "words+acronyms+bigrams": ours(replace(WORDS_NORMALISED, expand_acronyms=True, bigrams=True)),
-    "char_ngrams": ours(Weights(word=0, concept=0, char=1)),
-    "concepts_only": ours(Weights(word=0, concept=1, char=0)),
-    "words+char": ours(replace(W, word=0.8, concept=0, char=0.2)),
-    "words+concepts+char": ours(replace(W, word=0.35, concept=0.45, char=0.2)),
-    "words+concepts (default)": ours(W),
+    "char_ngrams": ours(Weights(word=0, concept=0, char=1, meaning=0.0)),
+    "concepts_only": ours(Weights(word=0, concept=1, char=0, meaning=0.0)),
+    "meaning_only": meaning_only,
+    "words+char": ours(replace(NO_MEANING, word=0.8, concept=0, char=0.2)),
+    "words+concepts+char": ours(replace(NO_MEANING, word=0.35, concept=0.45, char=0.2)),
+    "words+concepts, no meaning block": ours(NO_MEANING),
+    "words+concepts+meaning (default)": ours(W),
     "default, no acronym expansion": ours(replace(W, expand_acronyms=False)),
     "default, no bigrams": ours(replace(W, bigrams=False)),
     "default, no related concepts": ours(replace(W, related=False)),
     "default, no parent or related concepts": ours(replace(W, parents=False, related=False)),
-    "default+lsa": with_lsa(W),
+    "default+lsa": with_lsa(NO_MEANING),
 }
 
 

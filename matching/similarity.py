@@ -1,4 +1,5 @@
-"""Relevance of supporters' expertise to schools' requests: thesaurus-aware TF-IDF, sparse and chunked."""
+"""Relevance of supporters' expertise to schools' requests: thesaurus-aware TF-IDF, sparse and chunked,
+with pairs that share words or topics re-weighed by the meaning of the whole text (static embeddings)."""
 
 from __future__ import annotations
 
@@ -319,6 +320,12 @@ class Weights:
     parents: bool = True
     related: bool = True
     calibrate: bool = True
+    # Share of the meaning block: the cosine of the two texts' static embeddings (WordLlama, shipped
+    # in its wheel and loaded offline), counted above `meaning_floor` (unrelated texts reach about
+    # 0.25), mixed into pairs that already share words or topics. It never creates a pair, so every
+    # match still has a `why`, and the sparse pattern of national-sized runs does not change.
+    meaning: float = 0.3
+    meaning_floor: float = 0.25
 
     def shares(self) -> tuple[float, float, float]:
         total = self.word + self.concept + self.char
@@ -328,7 +335,39 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
-PLAIN_TFIDF = Weights(word=1.0, concept=0.0, char=0.0, bigrams=False, expand_acronyms=False, parents=False)
+PLAIN_TFIDF = Weights(
+    word=1.0, concept=0.0, char=0.0, bigrams=False, expand_acronyms=False, parents=False, meaning=0.0
+)
+
+
+@lru_cache(maxsize=1)
+def _meaning_model():
+    """WordLlama's 256-dimension model, read from the files inside its own wheel; never downloads."""
+    from pathlib import Path
+
+    import wordllama
+
+    # The package's own lookup looks for its tokenizer under a folder name it does not ship, then
+    # tries the network; pointing its cache at the package folder finds both files locally.
+    return wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+
+# Meaning vectors are rounded to multiples of 2^-12, so every product of two components is a multiple
+# of 2^-24 and a 256-term dot product is exact in float64 whatever order BLAS adds it in: a pair then
+# scores the same in any chunk or block (float32 products differed in the last digit between chunk
+# shapes). The rounding moves a cosine by less than 0.001.
+_MEANING_STEP = 2.0**-12
+
+
+def meaning_vectors(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length embeddings (float64, rounded as above), one row per text; each distinct text once."""
+    distinct = list(dict.fromkeys(t or "" for t in texts))
+    if not distinct:
+        return np.zeros((0, 256), dtype=np.float64)
+    vectors = np.asarray(_meaning_model().embed(distinct, norm=True), dtype=np.float64)
+    vectors = np.round(vectors / _MEANING_STEP) * _MEANING_STEP
+    where = {t: i for i, t in enumerate(distinct)}
+    return vectors[[where[t or ""] for t in texts]]
 
 
 def _identity(tokens: list[str]) -> list[str]:
@@ -426,6 +465,18 @@ class RelevanceModel:
         self.fit(req_docs + sup_docs)
         return self.transform(req_docs), self.transform(sup_docs)
 
+    def meaning(self, texts: Sequence[str]) -> np.ndarray | None:
+        """The meaning block's vectors, or None when its share is 0."""
+        return meaning_vectors(texts) if self.weights.meaning > 0 else None
+
+    def mix(self, lexical: np.ndarray, cosine: np.ndarray | None) -> np.ndarray:
+        """Raw (uncalibrated) scores: the meaning block re-weighs pairs with a lexical score only."""
+        if cosine is None:
+            return lexical
+        share, floor = self.weights.meaning, self.weights.meaning_floor
+        meaning = np.clip((cosine - floor) / (1.0 - floor), 0.0, 1.0)
+        return np.where(lexical > 0, (1.0 - share) * lexical + share * meaning, 0.0)
+
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         # Short texts give modest cosines even for a perfect match; a square root spreads them over
         # [0, 1] so the allocator's min_score reads naturally, without changing any ranking.
@@ -465,7 +516,8 @@ def score(
         return sp.csr_matrix((n_req, n_sup), dtype=np.float64)
     model = RelevanceModel(weights)
     req, sup = model.fit_transform_pair(request_texts, supporter_texts)
-    r, c, v = _product(model, req, sup, top_k, chunk_rows)
+    req_m, sup_m = model.meaning(request_texts), model.meaning(supporter_texts)
+    r, c, v = _product(model, (req, req_m), (sup, sup_m), top_k, chunk_rows)
     result = sp.csr_matrix((v, (r, c)), shape=(n_req, n_sup), dtype=np.float64)
     result.sort_indices()
     return result
@@ -487,23 +539,36 @@ def score_blocks(
     """
     model = RelevanceModel(weights)
     req, sup = model.fit_transform_pair(request_texts, supporter_texts)
+    req_m, sup_m = model.meaning(request_texts), model.meaning(supporter_texts)
     for reqs, sups in blocks:
         if len(reqs) == 0 or len(sups) == 0:
             continue
         k = top_k if top_k is not None and top_k < len(sups) else None
-        r, c, v = _product(model, req[reqs], sup[sups], k, None)
+        r, c, v = _product(
+            model,
+            (req[reqs], None if req_m is None else req_m[reqs]),
+            (sup[sups], None if sup_m is None else sup_m[sups]),
+            k,
+            None,
+        )
         yield reqs, sups, r, c, v
 
 
-def _product(model: RelevanceModel, req: sp.csr_matrix, sup: sp.csr_matrix, top_k, chunk_rows):
-    """Calibrated scores of req x sup rows, in chunks of requests; with top_k, each row's best only."""
+def _product(model: RelevanceModel, requests, supporters, top_k, chunk_rows):
+    """Calibrated scores of request x supporter rows, in chunks of requests; with top_k, each row's best.
+
+    `requests` and `supporters` are (sparse TF-IDF rows, meaning vectors or None)."""
+    (req, req_m), (sup, sup_m) = requests, supporters
     n_req, n_sup = req.shape[0], sup.shape[0]
     sup_t = sup.T.tocsc()
+    sup_m_t = None if sup_m is None or req_m is None else np.ascontiguousarray(sup_m.T)
     # Rows per chunk so a dense chunk of scores stays near 64 MB whatever the number of supporters.
     rows = chunk_rows or max(1, min(n_req, 8_000_000 // max(n_sup, 1)))
     out_rows, out_cols, out_vals = [], [], []
     for start in range(0, n_req, rows):
         block = (req[start : start + rows] @ sup_t).toarray()
+        if sup_m_t is not None:
+            block = model.mix(block, req_m[start : start + rows] @ sup_m_t)
         if top_k is not None:
             r, c, v = _top_k_rows(block, top_k)
         else:

@@ -173,8 +173,9 @@ def test_big_run_bound_covers_every_pair_on_a_synthetic_trust():
     from matching.allocate import allocate
     from matching.synth import synthesise
 
-    # Seed 9: keeping one pair per request loses value, so the bound has to come from the LP.
-    scenario = load_scenario(synthesise(schools=8, supporters=40, requests=30, seed=9))
+    # Seed 1: keeping one pair per request loses value (268.81 against 261.68 with the relevance of
+    # November 2026), so the bound has to come from the LP.
+    scenario = load_scenario(synthesise(schools=8, supporters=40, requests=30, seed=1))
     exact = allocate(scenario, time_limit_s=60)
     assert exact.status == "optimal"
     optimum = float(exact.pairs.weight[exact.chosen].sum())

@@ -125,7 +125,7 @@ def test_any_text_scores_within_unit_interval(requests, supporters):
 
 def test_identical_texts_score_one():
     text = "SEMH specialist; de-escalation and regulation plans"
-    assert score([text], [text, "maths"]).toarray()[0, 0] == pytest.approx(1.0)
+    assert score([text], [text, "maths"]).toarray()[0, 0] == pytest.approx(1.0, abs=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -359,3 +359,39 @@ def test_score_blocks_gives_each_pair_the_score_it_has_in_one_call():
             assert v == pytest.approx(whole[reqs[i], sups[j]], abs=1e-12)
             seen += 1
     assert seen == sum(int((whole[np.ix_(r, s)] > 0).sum()) for r, s in blocks)
+
+
+def test_meaning_block_reorders_pairs_but_never_creates_one():
+    """The embedding block re-weighs pairs that share words or topics; a pair with neither stays 0."""
+    from dataclasses import replace
+
+    data = load_set("dev")
+    with_meaning = score(data.request_texts, data.supporter_texts).tocoo()
+    without = score(
+        data.request_texts, data.supporter_texts, weights=replace(similarity.DEFAULT_WEIGHTS, meaning=0.0)
+    ).tocoo()
+    assert set(zip(with_meaning.row, with_meaning.col, strict=True)) == set(
+        zip(without.row, without.col, strict=True)
+    )
+    assert not np.allclose(with_meaning.toarray(), without.toarray())  # the block is really on
+
+
+def test_meaning_model_loads_from_its_wheel_without_the_network(monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    similarity._meaning_model.cache_clear()
+    try:
+        v = similarity.meaning_vectors(
+            ["phonics screening check", "systematic synthetic phonics", "sixth form bursary", "phonics screening check"]
+        )
+    finally:
+        similarity._meaning_model.cache_clear()
+    assert v.shape == (4, 256)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2])
+    assert np.array_equal(v[0], v[3])
