@@ -115,7 +115,8 @@ def normalise(text: str, *, thesaurus_term: bool = False) -> str:
 
 
 # Words the suffix rules would wrongly join: "programming" (computing) is not "programme" (any scheme),
-# "themes" is not "them", and "languages" (MFL) is not "language" (speech and language, EAL).
+# "themes" is not "them", "languages" (MFL) is not "language" (speech and language, EAL), and "SATs" is
+# not "sat".
 _STEM_EXCEPTIONS = {
     "programming": "programming",
     "programmer": "programmer",
@@ -124,6 +125,7 @@ _STEM_EXCEPTIONS = {
     "themes": "theme",
     "themed": "theme",
     "languages": "languages",
+    "sats": "sats",  # SATs are tests; "sat next to" is not
 }
 
 

@@ -203,6 +203,13 @@ def test_ambiguous_acronyms_count_only_in_capitals():
         ("energy bills have tripled and we need a climate action plan", "sustainability"),
         ("a member of staff held a pupil and the parents complained", "semh"),
         ("our catering contract ends and we must retender it", "finance"),
+        # the heldout11 round
+        ("a SAR from a parent in dispute: 400 emails mention the child", "data_protection"),
+        ("GCSE Lit: they retell the plot of Macbeth", "english_secondary"),
+        ("only 11% took a language at GCSE", "mfl"),
+        ("TAs sat next to the same child all day, doing the work for them", "send"),
+        ("we are opening an ARP for pupils with ASC", "autism"),
+        ("tiny village school with 3 classes", "small_schools"),
     ],
 )
 def test_symptom_phrases_name_their_concept(text, concept):
@@ -234,6 +241,7 @@ def test_symptom_phrases_name_their_concept(text, concept):
         ("I am not at all sure where to start", "speech_language"),
         ("Year 7s find algebra hard", "transition"),  # a year group alone is not transition
         ("a calm climate for learning in every classroom", "sustainability"),
+        ("TAs sat next to the same child all day", "ks2_tests"),  # sat is not SATs
         ("the solar system and the carbon cycle in Year 5 science", "sustainability"),
         ("pupils with a growth mindset", "trust_growth"),
         ("e-safety lessons on strong passwords", "it_infrastructure"),  # only a weak hint
