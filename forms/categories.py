@@ -13,6 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from forms import optional_choice
+
 GRADE_CHOICES = [
     ("urgent_improvement", "Urgent Improvement"),
     ("needs_attention", "Needs Attention"),
@@ -84,7 +86,7 @@ class DisputeDecisionForm(FlaskForm):
     outcome = RadioField("The Chair's decision", choices=[("upheld", "Category upheld"),
                                                           ("changed", "Category changed")],
                          validators=[InputRequired(message="Choose the Chair's decision.")])
-    new_category_id = SelectField("New category (when changed)", coerce=int, validators=[Optional()])
+    new_category_id = SelectField("New category (when changed)", coerce=int, validators=[optional_choice()])
     decision = TextAreaField("The Chair's decision in writing",
                              validators=[DataRequired(message="Enter the Chair's decision."), Length(max=4000)])
     submit = SubmitField("Record the Chair's decision")

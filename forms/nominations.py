@@ -11,8 +11,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 
+from forms import optional_choice
 from forms.register import AREAS, KEY_STAGES, PHASES, MultiCheckboxField
 
 NOMINATED = [("sle", "Specialist Leader of Education (SLE)"), ("nle", "National Leader of Education (NLE)"),
@@ -116,5 +117,5 @@ class StateFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    state = SelectField("State", choices=STATES, validators=[Optional()])
+    state = SelectField("State", choices=STATES, validators=[optional_choice()])
     submit = SubmitField("Show")

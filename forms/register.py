@@ -17,6 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from forms import optional_choice
+
 AREAS = ["Curriculum and Teaching", "Inclusion", "Achievement", "Attendance and Behaviour",
          "Personal Development and Well-being", "Early Years", "Leadership and Governance"]
 PHASES = [("nursery", "Nursery"), ("primary", "Primary"), ("secondary", "Secondary"), ("special", "Special"),
@@ -45,18 +47,18 @@ class FilterForm(FlaskForm):
 
     q = StringField("Search expertise", validators=[Optional(), Length(max=200)],
                     description="For example: phonics, EHCP, attendance, maths mastery")
-    area = SelectField("Area", choices=[("", "Any area")] + [(a, a) for a in AREAS], validators=[Optional()])
-    subject = SelectField("Subject", choices=[("", "Any subject")], validators=[Optional()])
-    phase = SelectField("Phase", choices=[("", "Any phase")] + PHASES, validators=[Optional()])
+    area = SelectField("Area", choices=[("", "Any area")] + [(a, a) for a in AREAS], validators=[optional_choice()])
+    subject = SelectField("Subject", choices=[("", "Any subject")], validators=[optional_choice()])
+    phase = SelectField("Phase", choices=[("", "Any phase")] + PHASES, validators=[optional_choice()])
     key_stage = SelectField("Key stage", choices=[("", "Any key stage")] + [(k, k) for k in KEY_STAGES],
-                            validators=[Optional()])
+                            validators=[optional_choice()])
     designation = SelectField("Designation", choices=[("", "Any designation")] + DESIGNATIONS,
-                              validators=[Optional()])
-    school_id = SelectField("School", coerce=int, choices=[(0, "Any school")], validators=[Optional()])
+                              validators=[optional_choice()])
+    school_id = SelectField("School", coerce=int, choices=[(0, "Any school")], validators=[optional_choice()])
     status = SelectField("Status", choices=[("active", "Active"), ("", "Any status")] + STATUSES[1:],
-                         validators=[Optional()], default="active")
+                         validators=[optional_choice()], default="active")
     available = BooleanField("Only people with days left this term")
-    sort = SelectField("Sort by", choices=[("name", "Name")], validators=[Optional()], default="name")
+    sort = SelectField("Sort by", choices=[("name", "Name")], validators=[optional_choice()], default="name")
     submit = SubmitField("Search")
 
 
@@ -69,7 +71,7 @@ class EntryForm(FlaskForm):
                        description="For example: Independent consultant, former HMI; MAT SENCo")
     designation = SelectField("Designation", choices=DESIGNATIONS)
     school_id = SelectField("School", coerce=int, choices=[(0, "No school (trust central or external)")],
-                            validators=[Optional()])
+                            validators=[optional_choice()])
     expertise = TextAreaField("Nature of expertise", validators=[
         DataRequired(message="Describe their expertise."), Length(max=4000)],
         description="In their own words: what they have done and the difference it made.")

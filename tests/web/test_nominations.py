@@ -317,3 +317,23 @@ def test_school_staff_cannot_use_the_nominations_list(login_as):
     browser, _ = login_as(Role.SCHOOL_STAFF)
     assert browser.get("/nominations/").status_code == 403
     assert browser.get("/nominations/new").status_code == 403
+
+
+@pytest.mark.parametrize("state", [" ", "\t", "nonsense", " submitted"])
+def test_a_state_filter_outside_the_choices_is_ignored_not_a_server_error(app, login_as, state):
+    # the fuzz tests found ?state=%20 reaching the query as a state (a 500): whitespace is not "any state"
+    browser, head = login_as(Role.EXECUTIVE)
+    with app.app_context():
+        factories.nomination("submitted")
+    response = browser.get("/nominations/", query_string={"state": state})
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field", ["area", "phase", "key_stage", "designation", "school_id", "status", "sort"])
+def test_register_filters_refuse_whitespace_choices_clearly(app, login_as, field):
+    browser, _ = login_as(Role.HEADTEACHER)
+    response = browser.get("/register/", query_string={field: " "})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Not a valid choice" in html or "Invalid Choice: could not coerce" in html
