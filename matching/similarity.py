@@ -363,13 +363,14 @@ _MEANING_STEP = 2.0**-12
 
 def meaning_vectors(texts: Sequence[str]) -> np.ndarray:
     """Unit-length embeddings (float64, rounded as above), one row per text; each distinct text once."""
-    distinct = list(dict.fromkeys(t or "" for t in texts))
-    if not distinct:
-        return np.zeros((0, 256), dtype=np.float64)
-    vectors = np.asarray(_meaning_model().embed(distinct, norm=True), dtype=np.float64)
-    vectors = np.round(vectors / _MEANING_STEP) * _MEANING_STEP
-    where = {t: i for i, t in enumerate(distinct)}
-    return vectors[[where[t or ""] for t in texts]]
+    # a blank text has no tokens (WordLlama would divide by a zero norm): it gets the zero vector
+    distinct = [t for t in dict.fromkeys(t or "" for t in texts) if t.strip()]
+    vectors = np.zeros((len(distinct) + 1, 256), dtype=np.float64)
+    if distinct:
+        embedded = np.asarray(_meaning_model().embed(distinct, norm=True), dtype=np.float64)
+        vectors[1:] = np.round(np.nan_to_num(embedded) / _MEANING_STEP) * _MEANING_STEP
+    where = {t: i + 1 for i, t in enumerate(distinct)}
+    return vectors[[where.get(t or "", 0) for t in texts]]
 
 
 def _identity(tokens: list[str]) -> list[str]:

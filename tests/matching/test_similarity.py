@@ -403,3 +403,14 @@ def test_meaning_model_loads_from_its_wheel_without_the_network(monkeypatch):
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
     assert float(v[0] @ v[1]) > float(v[0] @ v[2])
     assert np.array_equal(v[0], v[3])
+
+
+def test_blank_texts_have_no_meaning_and_no_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = similarity.meaning_vectors(["", "   ", "phonics"])
+        m = score(["", "phonics"], ["", "RWInc trainer"]).toarray()
+    assert not np.any(v[:2]) and np.any(v[2])
+    assert np.isfinite(m).all() and m[0].sum() == 0
