@@ -115,8 +115,8 @@ def normalise(text: str, *, thesaurus_term: bool = False) -> str:
 
 
 # Words the suffix rules would wrongly join: "programming" (computing) is not "programme" (any scheme),
-# "themes" is not "them", "languages" (MFL) is not "language" (speech and language, EAL), and "SATs" is
-# not "sat".
+# "themes" is not "them", "languages" (MFL) is not "language" (speech and language, EAL), "SATs" is
+# not "sat", and "places" is not PLAC.
 _STEM_EXCEPTIONS = {
     "programming": "programming",
     "programmer": "programmer",
@@ -126,6 +126,11 @@ _STEM_EXCEPTIONS = {
     "themed": "theme",
     "languages": "languages",
     "sats": "sats",  # SATs are tests; "sat next to" is not
+    # "places" would otherwise stem to "plac", the acronym for previously looked-after children
+    "place": "place",
+    "places": "place",
+    "placed": "place",
+    "placing": "place",
 }
 
 
