@@ -251,7 +251,6 @@ def test_symptom_phrases_name_their_concept(text, concept):
         ("children growing up in poverty", "rshe"),  # "growing up and relationships" is RSHE
         ("fourteen appeals for Year 7 places", "disadvantaged"),  # places is not PLAC
         ("they never read the comments, let alone act on them", "finance"),  # let is not lettings
-
         ("the solar system and the carbon cycle in Year 5 science", "sustainability"),
         ("pupils with a growth mindset", "trust_growth"),
         ("e-safety lessons on strong passwords", "it_infrastructure"),  # only a weak hint
