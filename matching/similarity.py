@@ -131,6 +131,7 @@ _STEM_EXCEPTIONS = {
     "places": "place",
     "placed": "place",
     "placing": "place",
+    "pointing": "pointing",  # a child pointing instead of talking, not a test's points
 }
 
 

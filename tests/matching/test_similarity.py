@@ -216,6 +216,12 @@ def test_ambiguous_acronyms_count_only_in_capitals():
         ("in our Y3/4 classes children repeat units", "small_schools"),
         ("the office manager runs the dinners contract and hall hire", "finance"),
         ("30 Y9s did not get their option choices", "timetabling"),
+        # the heldout13 round
+        ("fist grip on the pencil and rocks on the carpet", "physical_medical"),
+        ("a spiky profile: bright verbally but can't get anything onto paper", "dyslexia"),
+        ("Y3 boy melting down daily and bolting from class", "semh"),
+        ("a 5-year-old's sexualised play", "safeguarding"),
+        ("nobody here knows how to teach a 12-year-old to read", "reading"),
     ],
 )
 def test_symptom_phrases_name_their_concept(text, concept):
@@ -251,6 +257,7 @@ def test_symptom_phrases_name_their_concept(text, concept):
         ("children growing up in poverty", "rshe"),  # "growing up and relationships" is RSHE
         ("fourteen appeals for Year 7 places", "disadvantaged"),  # places is not PLAC
         ("they never read the comments, let alone act on them", "finance"),  # let is not lettings
+        ("the PP gap in KS2 reading is 30 points", "speech_language"),  # points is not pointing
         ("the solar system and the carbon cycle in Year 5 science", "sustainability"),
         ("pupils with a growth mindset", "trust_growth"),
         ("e-safety lessons on strong passwords", "it_infrastructure"),  # only a weak hint
