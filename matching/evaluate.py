@@ -126,7 +126,7 @@ METHODS: dict[str, Callable[[Sequence[str], Sequence[str]], np.ndarray]] = {
     "words+concepts, no meaning block": ours(NO_MEANING),
     "words+concepts+meaning (default)": ours(W),
     "default, no acronym expansion": ours(replace(W, expand_acronyms=False)),
-    "default + bigrams (the default until the fourth session)": ours(replace(W, bigrams=True)),
+    "default, no bigrams": ours(replace(W, bigrams=False)),
     "default, no related concepts": ours(replace(W, related=False)),
     "default, no parent or related concepts": ours(replace(W, parents=False, related=False)),
     "default+lsa": with_lsa(NO_MEANING),
