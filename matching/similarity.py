@@ -132,6 +132,7 @@ _STEM_EXCEPTIONS = {
     "placed": "place",
     "placing": "place",
     "pointing": "pointing",  # a child pointing instead of talking, not a test's points
+    "paces": "paces",  # "put us through our paces" is not PACE
 }
 
 

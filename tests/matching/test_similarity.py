@@ -222,6 +222,12 @@ def test_ambiguous_acronyms_count_only_in_capitals():
         ("Y3 boy melting down daily and bolting from class", "semh"),
         ("a 5-year-old's sexualised play", "safeguarding"),
         ("nobody here knows how to teach a 12-year-old to read", "reading"),
+        # the heldout14 round
+        ("14 pupils at off-site providers; are the places even registered?", "alternative_provision"),
+        ("can't appoint a maths teacher after three rounds of adverts", "hr"),
+        ("expecting the call any week: put us through our paces", "school_improvement"),
+        ("racist comments in Y8, now on TikTok", "pastoral"),
+        ("losing half our Y11s to the FE college", "post16"),
     ],
 )
 def test_symptom_phrases_name_their_concept(text, concept):
@@ -258,6 +264,7 @@ def test_symptom_phrases_name_their_concept(text, concept):
         ("fourteen appeals for Year 7 places", "disadvantaged"),  # places is not PLAC
         ("they never read the comments, let alone act on them", "finance"),  # let is not lettings
         ("the PP gap in KS2 reading is 30 points", "speech_language"),  # points is not pointing
+        ("put us through our paces", "semh"),  # paces is not PACE
         ("the solar system and the carbon cycle in Year 5 science", "sustainability"),
         ("pupils with a growth mindset", "trust_growth"),
         ("e-safety lessons on strong passwords", "it_infrastructure"),  # only a weak hint
