@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -356,9 +357,7 @@ PLAIN_TFIDF = Weights(
 @lru_cache(maxsize=1)
 def _meaning_model():
     """WordLlama's 256-dimension model, read from the files inside its own wheel; never downloads."""
-    from pathlib import Path
-
-    import wordllama
+    import wordllama  # here, not at the top: only a scoring run pays for loading it (0.2 s, once)
 
     # The package's own lookup looks for its tokenizer under a folder name it does not ship, then
     # tries the network; pointing its cache at the package folder finds both files locally.
