@@ -13,7 +13,7 @@ import pulp
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from matching import similarity
+from matching import similarity, windows
 from matching.candidates import Arrays, Pairs, arrays, eligible_pairs
 from matching.scenario import Scenario
 
@@ -1109,6 +1109,8 @@ def allocate(
         pairs = full.subset(kept)
     prep_s = time.perf_counter() - started - pairs.similarity_s
     groups = components(pairs, a, model_links) if decompose else ([np.arange(len(pairs))] if len(pairs) else [])
+    # Blocks beyond one MIP go last: their window search uses whatever time the others leave.
+    groups.sort(key=lambda g: len(g) > MIP_MAX_PAIRS)
 
     chosen_all, proven_all, bound_total = [], True, 0.0
     model_s = solve_s = 0.0
@@ -1141,11 +1143,21 @@ def allocate(
         too_big = len(idx) > MIP_MAX_PAIRS
         if start is not None and (too_big or time.perf_counter() >= deadline):
             # HiGHS does not stop inside the root LP of a model too big (a national block of 668,927
-            # pairs overran 570 s by minutes), and once out of time more models would overrun the
-            # limit: the block keeps its greedy answer.
-            chosen_all.append(idx[start])
+            # pairs overran 570 s by minutes): its greedy answer is improved window by window instead.
+            # Once out of time, more models would overrun the limit: the block keeps its greedy answer.
             proven_all = False
             bound_total += trivial
+            if too_big and time.perf_counter() < comp_deadline:
+                t1 = time.perf_counter()
+                better, info = windows.improve(pairs, a, idx, start, model_links, comp_deadline)
+                solve_s += time.perf_counter() - t1
+                chosen_all.append(idx[better])
+                notes.append(
+                    f"a block of {len(idx):,} pairs is beyond one MIP: its greedy answer was improved by "
+                    f"{info['gain']:.2f} in {info['improved']} of {info['windows']} windows of nearby requests"
+                )
+                continue
+            chosen_all.append(idx[start])
             if too_big:
                 notes.append(f"a block of {len(idx):,} pairs is beyond one MIP: it keeps its greedy answer")
             else:

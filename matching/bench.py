@@ -16,7 +16,7 @@ from pathlib import Path
 SIZES = {
     "trust": {"schools": 50, "supporters": 500, "requests": 300, "limit": 60.0},
     "region": {"schools": 1000, "supporters": 5000, "requests": 3000, "limit": 27.0},
-    "national": {"schools": 20000, "supporters": 50000, "requests": 60000, "limit": 570.0},
+    "national": {"schools": 20000, "supporters": 50000, "requests": 60000, "limit": 560.0},
 }
 # Above this many request x supporter cells the checker reuses the allocator's (top-k) relevance.
 CHECK_FULL_CELLS = 20_000_000
