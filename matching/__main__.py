@@ -83,13 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
     p.set_defaults(func=_synth)
 
-    p = sub.add_parser("bench", help="this allocator vs greedy vs one plain PuLP model")
+    p = sub.add_parser("bench", help="this allocator vs greedy vs one plain PuLP model, and an LP bound")
     p.add_argument("--size", choices=["trust", "region", "national"], default="trust")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--baseline-limit", type=float, default=60.0)
     p.add_argument("--time-limit", type=float, default=None)
     p.add_argument("--solver", choices=["auto", "highs", "cbc"], default="auto")
-    p.add_argument("--skip", default="", help="comma-separated methods to skip: allocator,greedy,plain")
+    p.add_argument("--skip", default="", help="comma-separated methods to skip: allocator,greedy,plain,lp")
+    p.add_argument(
+        "--lp-limit", type=float, default=240.0, help="seconds for the certified LP bound (the lp method)"
+    )
     p.add_argument("--scenario", help="benchmark this file instead of a synthetic one")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one method in this process
     p.add_argument("--top-k", type=int, default=None)

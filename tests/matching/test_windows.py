@@ -1,5 +1,6 @@
 """The window search that improves a block too big for one integer programme (matching/windows.py)."""
 
+import math
 from unittest import mock
 
 import numpy as np
@@ -104,3 +105,34 @@ def test_window_answers_keep_the_hard_rules(doc):
     result = to_result(scenario, sol)
     assert check(scenario, result) == []
     assert result["objective"] >= greedy(scenario)["objective"] - 1e-6
+
+
+def test_the_certified_lp_bound_holds_even_from_an_unfinished_first_order_run():
+    from matching.allocate import certified_lp_bound
+
+    scenario = load_scenario(synthesise(schools=8, supporters=40, requests=30, seed=1))
+    exact = allocate(scenario, time_limit_s=60)
+    assert exact.status == "optimal"
+    optimum = float(exact.pairs.weight[exact.chosen].sum())
+    trivial = float(np.sum([w for w in _best_per_request(exact.pairs)]))
+    bound, pairs = certified_lp_bound(scenario, 30)
+    assert pairs == len(exact.pairs)
+    assert optimum - 1e-6 <= bound <= trivial + 1e-6
+    # PDLP stopped after a few iterations: its prices are far from optimal, the bound still holds.
+    from matching.allocate import PricingLP, fewer_links
+
+    a = arrays(scenario)
+    pairs, links = internal_first(eligible_pairs(scenario, None, a), a, day_granularity(scenario))
+    lp = PricingLP(pairs, a, fewer_links(links, pairs, a, 6))
+    for iterations in (3, 30):
+        lp.solve(np.arange(len(pairs)), 10, solver="pdlp", presolve="off", pdlp_iteration_limit=iterations)
+        rough = lp.dual_bound()
+        assert math.isfinite(rough)
+        assert rough >= bound - 1e-6
+        assert rough >= optimum - 1e-6
+
+
+def _best_per_request(pairs):
+    best = np.zeros(int(pairs.req.max()) + 1)
+    np.maximum.at(best, pairs.req, pairs.weight)
+    return best
