@@ -2,12 +2,12 @@
 
 A national run has one block of about 700,000 pairs: HiGHS does not finish even the root LP of a
 model that size in the time a run has. Instead, the block's answer (greedy to begin with) is improved
-one window at a time: a window is about a thousand requests that sit close together on the map, and
+one window at a time: a window is about 600 requests that sit close together on the map, and
 its integer programme re-decides those requests with everything outside the window held as it is.
 Supporters' capacity and schools' budgets then have what the outside leaves, and rule 8 is kept both
 ways (see `_WindowModel`), so every accepted window leaves a valid answer that is worth strictly more.
-A second pass uses windows shifted by half a window, so requests at a window's edge get a turn with
-their other neighbours.
+Later passes use windows shifted by half and then a quarter of a window, so requests at a window's
+edge get a turn with their other neighbours; the search stops when a pass finds nothing or time is up.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ class _WindowModel:
         self.start[n + n_load + epos[req[now & linked]]] = 1.0
 
     def solve(self, time_limit: float) -> np.ndarray | None:
-        """The window's best x (bool over its pairs), or None if HiGHS found nothing better."""
+        """The best x HiGHS found for the window (bool over its pairs), or None if it found none."""
         import highspy
 
         h = highspy.Highs()
