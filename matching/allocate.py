@@ -978,6 +978,19 @@ class PricingLP:
         return -h.getInfo().objective_function_value, np.array(h.getSolution().row_dual)
 
 
+def _pairs_and_links(
+    scenario: Scenario, top_k: int | None, *, reduce: bool = True
+) -> tuple[Arrays, Pairs, InternalFirst]:
+    """The scenario's arrays, its eligible pairs and its rule-8 links (none when rule 8 is off)."""
+    a = arrays(scenario)
+    pairs = eligible_pairs(scenario, top_k, a)
+    if scenario.rules.internal_first:
+        pairs, links = internal_first(pairs, a, day_granularity(scenario), reduce=reduce)
+    else:
+        links = InternalFirst(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    return a, pairs, links
+
+
 def certified_lp_bound(scenario: Scenario, time_limit: float, per_request: int = 6) -> tuple[float, int]:
     """The LP relaxation over every eligible pair as a certified bound, for benchmarks (not for runs).
 
@@ -986,12 +999,7 @@ def certified_lp_bound(scenario: Scenario, time_limit: float, per_request: int =
     method got. Returns (bound, eligible pairs); the bound covers the pairs the run considers (at
     national size, each request's top-k relevance).
     """
-    a = arrays(scenario)
-    pairs = eligible_pairs(scenario, None, a)
-    if scenario.rules.internal_first:
-        pairs, links = internal_first(pairs, a, day_granularity(scenario))
-    else:
-        links = InternalFirst(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    a, pairs, links = _pairs_and_links(scenario, None)
     lp = PricingLP(pairs, a, fewer_links(links, pairs, a, per_request))
     options = {"presolve": "off"}
     if len(pairs) > LP_MAX_COLUMNS:
@@ -1121,13 +1129,7 @@ def allocate(
     deadline = started + limit
     if solver == "auto":
         solver = "highs" if _highs_available() else "cbc"
-    a = arrays(scenario)
-    pairs = eligible_pairs(scenario, top_k, a)
-    q = day_granularity(scenario)
-    if scenario.rules.internal_first:
-        pairs, links = internal_first(pairs, a, q, reduce=decompose)
-    else:
-        links = InternalFirst(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    a, pairs, links = _pairs_and_links(scenario, top_k, reduce=decompose)
     full, kept, model_links = pairs, None, links
     if candidates is None and decompose and len(pairs) > 50_000:
         candidates = 12
@@ -1321,7 +1323,8 @@ def to_result(scenario: Scenario, sol: Solution) -> dict:
             )
         else:
             reason = (
-                "no eligible supporter: none passes the phase, own-school, travel, capacity, budget and min_score rules"
+                "no eligible supporter: none passes the phase, own-school, travel, capacity, budget "
+                "and min_score rules"
             )
         unmet.append({"request_id": req.id, "reason": reason})
     return {
@@ -1375,7 +1378,9 @@ def rank(scenario: Scenario, top: int = 5) -> dict:
     rel, _, _ = relevance(scenario, a, None if n_req * n_sup <= 20_000_000 else max(top * 20, 100))
     rel = rel.tocoo()
     # Rules 2, 3 and 5 only: capacity and budget are the allocator's business, so relax them here.
-    full_cap = Arrays(**{**a.__dict__, "sup_cap": np.full(n_sup, np.inf), "req_budget": np.full(n_req, np.inf)})
+    full_cap = Arrays(
+        **{**a.__dict__, "sup_cap": np.full(n_sup, np.inf), "req_budget": np.full(n_req, np.inf)}
+    )
     r, s, v, _, _ = _static_filter(
         scenario, full_cap, rel.row.astype(np.int64), rel.col.astype(np.int64), rel.data.astype(float)
     )

@@ -12,7 +12,6 @@ edge get a turn with their other neighbours; the search stops when a pass finds 
 
 from __future__ import annotations
 
-import math
 import time
 from typing import TYPE_CHECKING
 
@@ -305,4 +304,4 @@ def improve(
         if improved == improved_before:
             break  # a whole pass found nothing: the next would not either
     gain = float(block.weight[current].sum()) - before
-    return current, {"windows": tried, "improved": improved, "gain": gain if math.isfinite(gain) else 0.0}
+    return current, {"windows": tried, "improved": improved, "gain": gain}
