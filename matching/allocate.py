@@ -1164,7 +1164,8 @@ def allocate(
         pairs = full.subset(kept)
     prep_s = time.perf_counter() - started - pairs.similarity_s
     groups = components(pairs, a, model_links) if decompose else ([np.arange(len(pairs))] if len(pairs) else [])
-    # Blocks beyond one MIP go last: their window search uses whatever time the others leave.
+    # Blocks beyond one MIP go last, so each model gets its share of the time and the window search
+    # (after the loop) whatever the models leave.
     groups.sort(key=lambda g: len(g) > MIP_MAX_PAIRS)
 
     chosen_all, proven_all, bound_total = [], True, 0.0
@@ -1172,6 +1173,8 @@ def allocate(
     notes: list[str] = list(notes_pre)
     models = 0
     skipped = 0
+    searched: list[np.ndarray] = []  # requests of the blocks too big for one MIP
+    searched_pairs = 0
     left_pairs = sum(len(g) for g in groups)
     for idx in groups:
         # Each component may use twice its share of the time left, so one hard block cannot starve the rest.
@@ -1202,19 +1205,11 @@ def allocate(
             # Once out of time, more models would overrun the limit: the block keeps its greedy answer.
             proven_all = False
             bound_total += trivial
-            if too_big and time.perf_counter() < comp_deadline:
-                t1 = time.perf_counter()
-                better, info = windows.improve(pairs, a, idx, start, model_links, comp_deadline)
-                solve_s += time.perf_counter() - t1
-                chosen_all.append(idx[better])
-                notes.append(
-                    f"a block of {len(idx):,} pairs is beyond one MIP: its greedy answer was improved by "
-                    f"{info['gain']:.2f} in {info['improved']} of {info['windows']} windows of nearby requests"
-                )
-                continue
             chosen_all.append(idx[start])
             if too_big:
-                notes.append(f"a block of {len(idx):,} pairs is beyond one MIP: it keeps its greedy answer")
+                # Searched window by window once every other block has its answer (below).
+                searched.append(reqs)
+                searched_pairs += len(idx)
             else:
                 skipped += 1
             continue
@@ -1255,10 +1250,31 @@ def allocate(
         pairs = full
         proven_all &= bound_total <= objective * (1 + OPTIMAL_GAP) + 1e-9
         # Pruning can starve the models of fall-back pairs: never return less than one greedy pass.
-        fallback = greedy_choice(full, a, np.arange(len(full)), scenario.rules.internal_first, links)
-        if float(full.weight[fallback].sum()) > objective + 1e-9:
-            chosen, objective, proven_all = fallback, float(full.weight[fallback].sum()), False
+        if float(full.weight[warm_full].sum()) > objective + 1e-9:
+            chosen, objective, proven_all = np.sort(warm_full), float(full.weight[warm_full].sum()), False
             notes.append("the greedy pass over all pairs beat the pruned models; returning it")
+    if searched:
+        # A block too big for one MIP (national: about 690,000 pairs) is improved window by window. Each
+        # window re-decides its requests over all their eligible pairs, not only the few each request
+        # kept for the models, with every other request's answer held fixed around it (measured on the
+        # national instance, windows of 600 requests: +6,960 in 150 s this way, against +6,069 over the
+        # kept pairs).
+        gain, info = 0.0, {"windows": 0, "improved": 0}
+        if time.perf_counter() < deadline - 0.5:
+            t1 = time.perf_counter()
+            current = np.zeros(len(full), dtype=bool)
+            current[chosen] = True
+            better, info = windows.improve(
+                full, a, np.arange(len(full)), current, links, deadline, requests=np.concatenate(searched)
+            )
+            solve_s += time.perf_counter() - t1
+            chosen = np.flatnonzero(better)
+            gain = float(full.weight[chosen].sum()) - objective
+            objective += gain
+        notes.append(
+            f"{len(searched)} block(s) of {searched_pairs:,} pairs in all are beyond one MIP: their greedy answer "
+            f"was improved by {gain:.2f} in {info['improved']} of {info['windows']} windows of nearby requests"
+        )
     status = "optimal" if proven_all else "feasible"
     total = time.perf_counter() - started
     timings = {"similarity": pairs.similarity_s, "model": prep_s + model_s, "solve": solve_s, "total": total}

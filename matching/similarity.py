@@ -638,13 +638,20 @@ def _links(key: str, weak: bool, thesaurus: Thesaurus) -> set[str]:
     return {key, *concept.parents} if weak else {key, *concept.parents, *concept.related}
 
 
+@lru_cache(maxsize=16384)
+def _analysed(text: str) -> Analysed:
+    """`analyse` with the shipped thesaurus, once per distinct text: a national answer explains 45,000
+    allocations, and one supporter's expertise or one templated need comes up in many of them."""
+    return analyse(text, load_thesaurus())
+
+
 def explain(request_text: str, supporter_text: str, limit: int = 5) -> list[str]:
     """Human-readable terms/topics that made the match (for the `why` field)."""
     if limit <= 0:
         return []
     thesaurus = load_thesaurus()
-    req = analyse(request_text or "", thesaurus)
-    sup = analyse(supporter_text or "", thesaurus)
+    req = _analysed(request_text or "")
+    sup = _analysed(supporter_text or "")
     items: list[tuple[float, str]] = []
     covered: set[str] = set()
     req_all = {**req.weak_terms, **req.concept_terms}  # a concept is in one or the other, never both

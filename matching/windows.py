@@ -2,12 +2,13 @@
 
 A national run has one block of about 700,000 pairs: HiGHS does not finish even the root LP of a
 model that size in the time a run has. Instead, the block's answer (greedy to begin with) is improved
-one window at a time: a window is about 600 requests that sit close together on the map, and
-its integer programme re-decides those requests with everything outside the window held as it is.
-Supporters' capacity and schools' budgets then have what the outside leaves, and rule 8 is kept both
-ways (see `_WindowModel`), so every accepted window leaves a valid answer that is worth strictly more.
-Later passes use windows shifted by half and then a quarter of a window, so requests at a window's
-edge get a turn with their other neighbours; the search stops when a pass finds nothing or time is up.
+one window at a time: a window is a few hundred requests that sit close together on the map, and
+its integer programme re-decides those requests over all their eligible pairs, with everything
+outside the window held as it is. Supporters' capacity and schools' budgets then have what the
+outside leaves, and rule 8 is kept both ways (see `_WindowModel`), so every accepted window leaves a
+valid answer that is worth strictly more. The first pass uses windows of 150 requests; later passes
+use wider windows with shifted boundaries, so requests at a window's edge get a turn with their other
+neighbours. The search stops when a pass of the widest windows finds nothing or time is up.
 """
 
 from __future__ import annotations
@@ -22,20 +23,25 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from matching.allocate import InternalFirst
     from matching.candidates import Arrays, Pairs
 
-# Requests per window. On the national instance (fifth session), from greedy, each run limited in time:
-# windows of 300 requests gained 3,934 in 111 s (four passes, then nothing left to find), 500 gained
-# 5,017 in 155 s (two passes), 700 gained 6,292 in 300 s and 1,000 gained 5,046 in 240 s (44 windows,
-# 5.5 s each). One window of 7,500 requests did not improve on greedy within 60 s.
-WINDOW_REQUESTS = 600
+# Requests per window in the first pass; later passes widen it (PASSES). Measured on the national
+# instance (sixth session), windows over all of each request's eligible pairs, from greedy, the first
+# three over all 60,000 requests and the last over the 58,229 of the block too big for one MIP:
+# - 150 requests, four passes: +8,882, all done in 135 s;
+# - 300 requests, four passes: +10,974 in 150 s, +13,127 when all were done at 264 s;
+# - 600 requests: +6,960 in 150 s (69 windows of about 2.2 s each);
+# - 150, then 300 twice, then 600 (PASSES): +5,243 in the first 38 s, +14,524 in 470 s.
+WINDOW_REQUESTS = 150
 # Longest one window may run, so that one hard window cannot use up the time of the others.
 WINDOW_SECONDS = 8.0
 # Grid for ordering requests along the map (degrees): Morton order over cells this size keeps
 # neighbours together.
 GRID_DEGREES = 0.05
 TOL = 1e-6
-# Where each pass's windows start, as a share of a window: later passes shift the boundaries, so
-# requests at one pass's edge sit mid-window in another.
-PASS_OFFSETS = (0.0, 0.5, 0.25, 0.75)
+# Each pass: windows of WINDOW_REQUESTS times this many requests, starting at this share of a window.
+# Narrow windows are quick and find most of the gain; wider ones find what needs more requests moved
+# together. Later passes also shift the boundaries, so requests at one pass's edge sit mid-window in
+# another.
+PASSES = ((1, 0.0), (2, 0.5), (2, 0.25), (4, 0.0), (4, 0.5), (4, 0.25), (4, 0.75))
 
 
 def _morton(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
@@ -265,21 +271,28 @@ def improve(
     links: InternalFirst,
     deadline: float,
     size: int | None = None,
+    requests: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """Improve `start` (bool over `idx`) window by window until every window is done or time is up."""
+    """Improve `start` (bool over `idx`) window by window until every window is done or time is up.
+
+    Windows are made of `requests` (default: every request in the block); the rest of the block's
+    answer is held fixed around each window, so the block may be wider than the requests searched.
+    """
     size = size or WINDOW_REQUESTS
     block = _Block(pairs, a, idx, links)
     current = start.copy()
     if not valid(block, current):  # the greedy answer always is; never build on anything else
         return start, {"windows": 0, "improved": 0, "gain": 0.0}
-    ordered = window_order(np.unique(block.req), a)
+    ordered = window_order(np.unique(block.req if requests is None else requests), a)
     tried = improved = 0
     before = float(block.weight[current].sum())
-    for offset in PASS_OFFSETS:
+    passes = []
+    for grow, offset in PASSES:
         if deadline - time.perf_counter() <= 0.5:
             break
-        improved_before = improved
-        for w in windows(ordered, a, size, offset=int(offset * size)):
+        improved_before, pass_start, worth = improved, time.perf_counter(), float(block.weight[current].sum())
+        width = size * grow
+        for w in windows(ordered, a, width, offset=int(offset * width)):
             left = deadline - time.perf_counter()
             if left <= 0.5:
                 break
@@ -301,7 +314,8 @@ def improve(
             if valid(block, trial):
                 current = trial
                 improved += 1
-        if improved == improved_before:
-            break  # a whole pass found nothing: the next would not either
+        passes.append((width, float(block.weight[current].sum()) - worth, time.perf_counter() - pass_start))
+        if improved == improved_before and grow == PASSES[-1][0]:
+            break  # a whole pass of the widest windows found nothing: the next would not either
     gain = float(block.weight[current].sum()) - before
-    return current, {"windows": tried, "improved": improved, "gain": gain}
+    return current, {"windows": tried, "improved": improved, "gain": gain, "passes": passes}

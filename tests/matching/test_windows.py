@@ -136,3 +136,19 @@ def _best_per_request(pairs):
     best = np.zeros(int(pairs.req.max()) + 1)
     np.maximum.at(best, pairs.req, pairs.weight)
     return best
+
+
+def test_windows_reach_pairs_the_models_left_out():
+    """R1 keeps only its best pair (A) for the models; the better answer moves it to B, which it did not keep."""
+    doc = scenario_doc(
+        supporters=[supporter("A", cap=3, kind="trust_central"), supporter("B", cap=3, kind="trust_central")],
+        requests=[request("R1", "S1", 3), request("R2", "S2", 3)],
+        scores={("R1", "A"): 0.9, ("R1", "B"): 0.5, ("R2", "A"): 0.85},
+    )
+    scenario = load_scenario(doc)
+    with mock.patch.object(allocate_module, "MIP_MAX_PAIRS", 0):
+        sol = allocate(scenario, candidates=1)
+    result = to_result(scenario, sol)
+    assert check(scenario, result) == []
+    assert {(x["request_id"], x["supporter_id"]) for x in result["allocations"]} == {("R1", "B"), ("R2", "A")}
+    assert greedy(scenario)["objective"] < result["objective"]
