@@ -7,8 +7,9 @@ its integer programme re-decides those requests over all their eligible pairs, w
 outside the window held as it is. Supporters' capacity and schools' budgets then have what the
 outside leaves, and rule 8 is kept both ways (see `_WindowModel`), so every accepted window leaves a
 valid answer that is worth strictly more. The first pass uses windows of 150 requests; later passes
-use wider windows with shifted boundaries, so requests at a window's edge get a turn with their other
-neighbours. The search stops when a pass of the widest windows finds nothing or time is up.
+use wider windows (up to 1,200 requests) with shifted boundaries, so requests at a window's edge get a
+turn with their other neighbours. The search stops when a pass of the widest windows finds nothing or
+time is up.
 """
 
 from __future__ import annotations
@@ -25,14 +26,19 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 
 # Requests per window in the first pass; later passes widen it (PASSES). Measured on the national
 # instance (sixth session), windows over all of each request's eligible pairs, from greedy, the first
-# three over all 60,000 requests and the last over the 58,229 of the block too big for one MIP:
+# three over all 60,000 requests and the rest over the 58,229 of the block too big for one MIP:
 # - 150 requests, four passes: +8,882, all done in 135 s;
 # - 300 requests, four passes: +10,974 in 150 s, +13,127 when all were done at 264 s;
 # - 600 requests: +6,960 in 150 s (69 windows of about 2.2 s each);
-# - 150, then 300 twice, then 600 (PASSES): +5,243 in the first 38 s, +14,524 in 470 s.
+# - 150, then 300 twice, then 600, each window to a gap of 1e-6: +14,524 in 470 s;
+# - PASSES with WINDOW_GAP: +16,649 in 470 s.
 WINDOW_REQUESTS = 150
 # Longest one window may run, so that one hard window cannot use up the time of the others.
 WINDOW_SECONDS = 8.0
+# Relative MIP gap at which a window stops: a window has to find a better answer, not prove it best,
+# and proofs took most of the time. National, one pass of 600-request windows from greedy, 100 s:
+# gap 1e-6 solved 30 windows (+3,550), 1e-3 solved 71 (+6,795), 1e-2 solved 83 (+8,129).
+WINDOW_GAP = 1e-2
 # Grid for ordering requests along the map (degrees): Morton order over cells this size keeps
 # neighbours together.
 GRID_DEGREES = 0.05
@@ -41,7 +47,7 @@ TOL = 1e-6
 # Narrow windows are quick and find most of the gain; wider ones find what needs more requests moved
 # together. Later passes also shift the boundaries, so requests at one pass's edge sit mid-window in
 # another.
-PASSES = ((1, 0.0), (2, 0.5), (2, 0.25), (4, 0.0), (4, 0.5), (4, 0.25), (4, 0.75))
+PASSES = ((1, 0.0), (2, 0.5), (4, 0.25), (4, 0.75), (8, 0.0), (8, 0.5), (8, 0.25), (8, 0.75))
 
 
 def _morton(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
@@ -99,10 +105,12 @@ class _WindowModel:
     def __init__(self, block: _Block, in_window: np.ndarray, current: np.ndarray) -> None:
         b, a = block, block.a
         n_req, n_sup = len(a.req_days), len(a.sup_cap)
-        self.cols = np.flatnonzero(in_window[b.req])  # positions in the block
+        self.cols = block.pairs_of(np.flatnonzero(in_window))  # positions in the block
         cols = self.cols
         n = len(cols)
-        outside = current & ~in_window[b.req]
+        # What the outside uses: the answer's pairs for requests outside the window.
+        chosen = np.flatnonzero(current)
+        outside = chosen[~in_window[b.req[chosen]]]
         out_load = np.bincount(b.sup[outside], weights=b.days[outside], minlength=n_sup)
         out_spend = np.bincount(a.req_school[b.req[outside]], weights=b.cost[outside], minlength=len(a.school_budget))
         req, sup = b.req[cols], b.sup[cols]
@@ -137,7 +145,7 @@ class _WindowModel:
         w_req, w_sup, w_m = links.req[mine], links.sup[mine], links.m[mine]
         # Rule 8, outside requests that went external: their internals' window load has a floor.
         went_out = np.zeros(n_req, dtype=bool)
-        went_out[b.req[outside & b.ext]] = True
+        went_out[b.req[outside[b.ext[outside]]]] = True
         theirs = went_out[links.req]
         floor = np.zeros(n_sup)
         np.maximum.at(floor, links.sup[theirs], links.m[theirs] - out_load[links.sup[theirs]])
@@ -202,7 +210,7 @@ class _WindowModel:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", max(0.05, time_limit))
-        h.setOptionValue("mip_rel_gap", 1e-6)
+        h.setOptionValue("mip_rel_gap", WINDOW_GAP)
         inf = highspy.kHighsInf
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = self.n_cols, len(self.row_lo)
@@ -242,13 +250,29 @@ class _Block:
         in_block[self.req] = True
         keep = in_block[links.req]
         self.links = type(links)(links.req[keep], links.sup[keep], links.m[keep])
+        self.pinned_at = np.flatnonzero(self.pinned)
+        # The block's pairs grouped by request, so a window finds its pairs without a pass over the block.
+        self._by_req = np.argsort(self.req, kind="stable")
+        self._first = np.searchsorted(self.req[self._by_req], np.arange(len(a.req_days) + 1))
+
+    def pairs_of(self, reqs: np.ndarray) -> np.ndarray:
+        """Positions in the block of every pair of these requests, in position order."""
+        lo, hi = self._first[reqs], self._first[reqs + 1]
+        counts = hi - lo
+        if counts.sum() == 0:
+            return np.zeros(0, dtype=np.int64)
+        offsets = np.repeat(lo - np.r_[0, np.cumsum(counts)[:-1]], counts)
+        return np.sort(self._by_req[offsets + np.arange(counts.sum())])
 
 
 def valid(block: _Block, chosen: np.ndarray) -> bool:
     """Every hard rule the block's model carries, re-checked on a whole answer (bool over its pairs)."""
     a = block.a
     n_req, n_sup = len(a.req_days), len(a.sup_cap)
-    if np.any(np.bincount(block.req[chosen], minlength=n_req) > 1) or np.any(block.pinned & ~chosen):
+    chosen = np.flatnonzero(chosen)  # a few pairs per request, against dozens eligible
+    if np.any(np.bincount(block.req[chosen], minlength=n_req) > 1) or not np.all(
+        np.isin(block.pinned_at, chosen, assume_unique=True)
+    ):
         return False
     load = np.bincount(block.sup[chosen], weights=block.days[chosen], minlength=n_sup)
     if np.any(load > a.sup_cap + TOL):
@@ -257,7 +281,7 @@ def valid(block: _Block, chosen: np.ndarray) -> bool:
     if np.any(spend > a.school_budget + TOL):
         return False
     went_out = np.zeros(n_req, dtype=bool)
-    went_out[block.req[chosen & block.ext]] = True
+    went_out[block.req[chosen[block.ext[chosen]]]] = True
     links = block.links
     hit = went_out[links.req]
     return bool(np.all(load[links.sup[hit]] >= links.m[hit] - TOL))

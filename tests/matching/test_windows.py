@@ -152,3 +152,14 @@ def test_windows_reach_pairs_the_models_left_out():
     assert check(scenario, result) == []
     assert {(x["request_id"], x["supporter_id"]) for x in result["allocations"]} == {("R1", "B"), ("R2", "A")}
     assert greedy(scenario)["objective"] < result["objective"]
+
+
+def test_a_window_finds_exactly_the_pairs_of_its_requests():
+    scenario = load_scenario(synthesise(schools=30, supporters=150, requests=200, seed=3))
+    a = arrays(scenario)
+    pairs, links = internal_first(eligible_pairs(scenario, None, a), a, day_granularity(scenario))
+    block = windows._Block(pairs, a, np.arange(len(pairs)), links)
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 7, 200):
+        reqs = rng.choice(len(a.req_days), size=size, replace=False)
+        assert np.array_equal(block.pairs_of(reqs), np.flatnonzero(np.isin(block.req, reqs)))
