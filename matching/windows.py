@@ -306,7 +306,7 @@ def improve(
     block = _Block(pairs, a, idx, links)
     current = start.copy()
     if not valid(block, current):  # the greedy answer always is; never build on anything else
-        return start, {"windows": 0, "improved": 0, "gain": 0.0}
+        return start, {"windows": 0, "improved": 0, "gain": 0.0, "passes": []}
     ordered = window_order(np.unique(block.req if requests is None else requests), a)
     tried = improved = 0
     before = float(block.weight[current].sum())
