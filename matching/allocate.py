@@ -1271,10 +1271,14 @@ def allocate(
             chosen = np.flatnonzero(better)
             gain = float(full.weight[chosen].sum()) - objective
             objective += gain
-        notes.append(
-            f"{len(searched)} block(s) of {searched_pairs:,} pairs in all are beyond one MIP: their greedy answer "
-            f"was improved by {gain:.2f} in {info['improved']} of {info['windows']} windows of nearby requests"
-        )
+        beyond = f"{len(searched)} block(s) of {searched_pairs:,} pairs in all are beyond one MIP"
+        if info["windows"]:
+            notes.append(
+                f"{beyond}: their greedy answer was improved by {gain:.2f} in {info['improved']} of "
+                f"{info['windows']} windows of nearby requests"
+            )
+        else:
+            notes.append(f"{beyond}: they keep their greedy answer, as no window was searched in the time left")
     status = "optimal" if proven_all else "feasible"
     total = time.perf_counter() - started
     timings = {"similarity": pairs.similarity_s, "model": prep_s + model_s, "solve": solve_s, "total": total}

@@ -251,18 +251,14 @@ class _Block:
         keep = in_block[links.req]
         self.links = type(links)(links.req[keep], links.sup[keep], links.m[keep])
         self.pinned_at = np.flatnonzero(self.pinned)
-        # The block's pairs grouped by request, so a window finds its pairs without a pass over the block.
-        self._by_req = np.argsort(self.req, kind="stable")
-        self._first = np.searchsorted(self.req[self._by_req], np.arange(len(a.req_days) + 1))
+        # The block's pairs by request (a row per request), so a window finds its pairs without a pass
+        # over the block.
+        n = len(self.req)
+        self._by_req = sp.csr_matrix((np.ones(n, dtype=bool), (self.req, np.arange(n))), shape=(len(a.req_days), n))
 
     def pairs_of(self, reqs: np.ndarray) -> np.ndarray:
         """Positions in the block of every pair of these requests, in position order."""
-        lo, hi = self._first[reqs], self._first[reqs + 1]
-        counts = hi - lo
-        if counts.sum() == 0:
-            return np.zeros(0, dtype=np.int64)
-        offsets = np.repeat(lo - np.r_[0, np.cumsum(counts)[:-1]], counts)
-        return np.sort(self._by_req[offsets + np.arange(counts.sum())])
+        return np.sort(self._by_req[reqs].indices).astype(np.int64)
 
 
 def valid(block: _Block, chosen: np.ndarray) -> bool:
