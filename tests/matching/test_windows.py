@@ -163,3 +163,13 @@ def test_a_window_finds_exactly_the_pairs_of_its_requests():
     for size in (0, 1, 7, 200):
         reqs = rng.choice(len(a.req_days), size=size, replace=False)
         assert np.array_equal(block.pairs_of(reqs), np.flatnonzero(np.isin(block.req, reqs)))
+
+
+def test_a_block_too_big_for_one_model_keeps_its_greedy_answer_when_no_time_is_left():
+    scenario = load_scenario(synthesise(schools=30, supporters=150, requests=200, seed=1))
+    with mock.patch.object(allocate_module, "MIP_MAX_PAIRS", 0):
+        sol = allocate(scenario, time_limit_s=0, candidates=12)
+    result = to_result(scenario, sol)
+    assert check(scenario, result) == []
+    assert any("keep their greedy answer" in n for n in sol.notes)
+    assert result["objective"] == greedy(scenario)["objective"]
