@@ -116,7 +116,7 @@ def normalise(text: str, *, thesaurus_term: bool = False) -> str:
 
 # Words the suffix rules would wrongly join: "programming" (computing) is not "programme" (any scheme),
 # "themes" is not "them", "languages" (MFL) is not "language" (speech and language, EAL), "SATs" is
-# not "sat", and "places" is not PLAC.
+# not "sat", "places" is not PLAC, and "sends" is not SEND.
 _STEM_EXCEPTIONS = {
     "programming": "programming",
     "programmer": "programmer",
@@ -133,6 +133,8 @@ _STEM_EXCEPTIONS = {
     "placing": "place",
     "pointing": "pointing",  # a child pointing instead of talking, not a test's points
     "paces": "paces",  # "put us through our paces" is not PACE
+    "sends": "sends",  # a parent who "sends complaints" is not SEND
+    "sending": "sending",
 }
 
 
