@@ -35,6 +35,11 @@ def _solve(args: argparse.Namespace) -> None:
     for note in sol.notes:
         print(note if note.startswith("note:") else f"note: {note}", file=sys.stderr)
     _write(to_result(scenario, sol), args.output)
+    if args.rank_output:
+        # the ranking from the same process: the texts are not embedded twice (similarity's cache)
+        from matching.allocate import rank
+
+        _write(rank(scenario, top=args.rank_top), args.rank_output)
 
 
 def _rank(args: argparse.Namespace) -> None:
@@ -67,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", choices=["auto", "highs", "cbc"], default="auto")
     p.add_argument("--top-k", type=int, default=None, help="relevant supporters kept per request")
     p.add_argument("--gap", type=float, default=None, help="stop at this relative gap (status feasible)")
+    p.add_argument("--rank-output", help="also write the ranking (as `rank` gives it) to this file")
+    p.add_argument("--rank-top", type=int, default=5, help="candidates per request in --rank-output")
     p.set_defaults(func=_solve)
 
     p = sub.add_parser("rank", help="relevance only, no allocation")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -380,18 +381,37 @@ _MEANING_STEP = 2.0**-12
 _MEANING_BATCH = 256
 
 
+# Vectors already worked out in this process, by text: `solve --rank-top` and a run after a run of the
+# same register do not embed a text twice. It lives only as long as the process, is never written
+# anywhere, and keeps at most this many texts (about 3 KB each), newest last.
+_MEANING_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_MEANING_CACHE_TEXTS = 20_000
+
+
+def clear_meaning_cache() -> None:
+    _MEANING_CACHE.clear()
+
+
 def meaning_vectors(texts: Sequence[str]) -> np.ndarray:
     """Unit-length embeddings (float64, rounded as above), one row per text; each distinct text once."""
     # a blank text has no meaning: it gets the zero vector
     distinct = [t for t in dict.fromkeys(t or "" for t in texts) if t.strip()]
     vectors = np.zeros((len(distinct) + 1, MEANING_DIM), dtype=np.float64)
-    if distinct:
+    todo = []
+    for i, text in enumerate(distinct):
+        known = _MEANING_CACHE.get(text)
+        if known is None:
+            todo.append(i)
+        else:
+            vectors[i + 1] = known
+            _MEANING_CACHE.move_to_end(text)
+    if todo:
         model = _meaning_model()
         # Texts are embedded in batches of one token length: a padded batch changes a text's vector in
         # its last bits, and so would make its score depend on which other texts shared the run.
-        ids = model.tokenizer(distinct, truncation=True, max_length=model.max_seq_length)["input_ids"]
+        ids = model.tokenizer([distinct[i] for i in todo], truncation=True, max_length=model.max_seq_length)
         by_length: dict[int, list[int]] = {}
-        for i, tokens in enumerate(ids):
+        for i, tokens in zip(todo, ids["input_ids"], strict=True):
             by_length.setdefault(len(tokens), []).append(i)
         for group in by_length.values():
             for start in range(0, len(group), _MEANING_BATCH):
@@ -405,6 +425,10 @@ def meaning_vectors(texts: Sequence[str]) -> np.ndarray:
                 )
                 rounded = np.round(embedded.astype(np.float64) / _MEANING_STEP)
                 vectors[np.asarray(part) + 1] = rounded * _MEANING_STEP
+        for i in todo[:_MEANING_CACHE_TEXTS]:
+            _MEANING_CACHE[distinct[i]] = vectors[i + 1].copy()
+        while len(_MEANING_CACHE) > _MEANING_CACHE_TEXTS:
+            _MEANING_CACHE.popitem(last=False)
     where = {t: i + 1 for i, t in enumerate(distinct)}
     return vectors[[where.get(t or "", 0) for t in texts]]
 

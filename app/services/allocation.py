@@ -1,7 +1,7 @@
 """Allocation runs: ORM -> school-support-scenario/1 -> the matcher -> proposed allocations -> CEO approval.
 
-The matcher runs as `python -m matching solve` in a child process, so a cancelled or timed-out run can be
-stopped at once; the run's allocations are written in the job's single transaction, so a failure leaves none.
+The matcher runs as `python -m matching solve --rank-output ...` in one child process (the allocation and each
+request's alternatives, relevance worked out once), so a cancelled or timed-out run can be stopped at once; the run's allocations are written in the job's single transaction, so a failure leaves none.
 Approval raises the capacity and budget ledgers with guarded UPDATEs (`... WHERE committed + :days <= :offered`):
 the database serialises two approvals of the same supporter, and the second one sees the first one's days.
 """
@@ -260,10 +260,13 @@ def execute(job: Job, reporter: jobs.Reporter) -> dict:
     with tempfile.TemporaryDirectory(prefix="allocation-") as tmp:
         scenario_path = Path(tmp) / "scenario.json"
         scenario_path.write_text(json.dumps(run.scenario), encoding="utf-8")
-        reporter.progress("Scoring relevance and solving the allocation")
-        result = _matcher(["solve"], scenario_path, Path(tmp) / "result.json", reporter, limit)
-        reporter.progress("Finding alternatives for each request")
-        ranking = _matcher(["rank", "--top", "4"], scenario_path, Path(tmp) / "ranking.json", reporter, limit)
+        reporter.progress("Scoring relevance, solving the allocation and finding alternatives for each request")
+        # One child process for both: relevance (the sentence model and every text's embedding) is worked
+        # out once, not again for the ranking.
+        ranking_path = Path(tmp) / "ranking.json"
+        result = _matcher(["solve", "--rank-top", "4", "--rank-output", str(ranking_path)], scenario_path,
+                          Path(tmp) / "result.json", reporter, limit)
+        ranking = json.loads(ranking_path.read_text(encoding="utf-8"))
     if result.get("status") == "infeasible":
         raise DomainError("The matcher found no allocation that keeps every rule (often a pin that cannot be "
                           "honoured). Nothing was saved; remove the pin or ban and re-run.")

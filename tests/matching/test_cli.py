@@ -42,6 +42,16 @@ def test_solve_writes_the_result_format(tmp_path):
     }
 
 
+def test_solve_can_write_the_ranking_too_and_it_is_the_one_rank_gives(tmp_path):
+    scenario = str(HERE / "example-scenario.json")
+    out, ranked = tmp_path / "result.json", tmp_path / "ranking.json"
+    proc = _run("solve", scenario, "-o", str(out), "--rank-top", "2", "--rank-output", str(ranked))
+    assert proc.returncode == 0, proc.stderr
+    alone = _run("rank", scenario, "--top", "2")
+    assert json.loads(out.read_text())["format"] == "school-support-result/1"
+    assert ranked.read_text() == alone.stdout
+
+
 def test_rank_prints_the_ranking_format():
     proc = _run("rank", str(HERE / "example-scenario.json"), "--top", "2")
     assert proc.returncode == 0, proc.stderr

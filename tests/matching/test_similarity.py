@@ -475,9 +475,31 @@ def test_a_texts_meaning_does_not_depend_on_the_other_texts_of_the_run():
     so its pairs score the same in any run, chunk or block."""
     # ~350 texts: padded into shared batches, a few of them (3 here) would come out a bit different
     texts = [t for name in ("dev", "heldout", "heldout2", "heldout3") for t in _texts(name)]
+    similarity.clear_meaning_cache()
     together = similarity.meaning_vectors(texts)
     for i, text in enumerate(texts):
+        similarity.clear_meaning_cache()  # worked out again, alone, not read back from the cache
         assert np.array_equal(similarity.meaning_vectors([text])[0], together[i]), text
+
+
+def test_meaning_vectors_are_worked_out_once_per_process_and_the_cache_is_bounded(monkeypatch):
+    texts = ["Y1 phonics screening check results fell", "Trust SENCo: EHCP applications", "phonics"]
+    similarity.clear_meaning_cache()
+    first = similarity.meaning_vectors(texts)
+    calls = []
+    model = similarity._meaning_model()
+    monkeypatch.setattr(model, "encode", lambda *a, **k: calls.append(a) or pytest.fail("embedded again"))
+    again = similarity.meaning_vectors([texts[2], texts[0], "", texts[1]])
+    assert calls == []
+    assert np.array_equal(again, first[[2, 0, 0, 1]] * np.array([[1], [1], [0], [1]]))
+    monkeypatch.undo()
+    monkeypatch.setattr(similarity, "_MEANING_CACHE_TEXTS", 2)
+    similarity.clear_meaning_cache()
+    similarity.meaning_vectors(texts)
+    assert list(similarity._MEANING_CACHE) == texts[:2]  # never more than the cap
+    similarity.meaning_vectors([texts[2]])
+    assert list(similarity._MEANING_CACHE) == [texts[1], texts[2]]  # the oldest goes first
+    similarity.clear_meaning_cache()
 
 
 def test_blank_texts_have_no_meaning_and_no_warning():
