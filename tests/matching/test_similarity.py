@@ -270,6 +270,20 @@ def test_ambiguous_acronyms_count_only_in_capitals():
         ("free places at breakfast club and only 6 turn up", "catering"),
         ("a photo of a child who must not be photographed went on Facebook", "data_protection"),
         ("how do other tiny schools cover PPA with only 2 teachers?", "small_schools"),
+        # the heldout21-22 round (eighth session)
+        ("Y3 boy threw a chair at the TA again", "semh"),
+        ("mum moved into temp accommodation the other side of the city", "families"),
+        ("parent says a TA grabbed her child by the arm and dragged him", "safeguarding"),
+        ("Y8 lad sharing Tommy Robinson clips in the group chat", "safeguarding"),
+        ("measles outbreak in two Reception classes", "physical_medical"),
+        ("Y4 boy wetting himself most days", "physical_medical"),
+        ("we paid £14k after a supplier's bank details were changed by a fraudster", "it_infrastructure"),
+        ("Y6 girls sharing AI-made naked pictures of a classmate", "online_safety"),
+        ("the council wants the hall as a polling station for the local elections", "finance"),
+        ("Y2 classroom too hot in the hot weather and the windows don't open", "estates"),
+        ("parent on Facebook calling a teacher racist, 300 comments", "communications"),
+        ("dad wants every email that mentions his son", "data_protection"),
+        ("dad turned up at pick-up and there's a non-mol order", "safeguarding"),
         # thesaurus terms with a contraction ("don t") never matched a text, which reads "dont"
         ("parents don't respond to letters", "families"),
         ("a Y2 boy who won't speak to adults", "speech_language"),
@@ -323,6 +337,8 @@ def test_symptom_phrases_name_their_concept(text, concept):
         ("the boards on the wall", "it_infrastructure"),
         ("we can't afford another TA next year", "post16"),
         ("we're federating with the school down the road", "grt"),
+        ("we press on with the plan", "communications"),  # pressing on is not the press
+        ("an outbreak of kindness in Year 4", "physical_medical"),
     ],
 )
 def test_ordinary_words_do_not_trigger_a_topic(text, wrong):
