@@ -498,13 +498,14 @@ def test_meaning_model_loads_from_its_wheel_without_the_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    similarity._meaning_model.cache_clear()
+    similarity.forget_meaning_model()
+    similarity.clear_meaning_cache()
     try:
         v = similarity.meaning_vectors(
             ["phonics screening check", "systematic synthetic phonics", "sixth form bursary", "phonics screening check"]
         )
     finally:
-        similarity._meaning_model.cache_clear()
+        similarity.forget_meaning_model()
     assert v.shape == (4, similarity.MEANING_DIM)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
     assert float(v[0] @ v[1]) > float(v[0] @ v[2])
@@ -546,6 +547,20 @@ def test_meaning_vectors_are_worked_out_once_per_process_and_the_cache_is_bounde
     similarity.meaning_vectors([texts[2]])
     assert list(similarity._MEANING_CACHE) == [texts[1], texts[2]]  # the oldest goes first
     similarity.clear_meaning_cache()
+
+
+def test_a_model_that_cannot_load_in_the_background_fails_the_run_with_its_own_error(monkeypatch):
+    def broken():
+        raise OSError("model.safetensors is missing")
+
+    monkeypatch.setattr(similarity, "_load_encoder", broken)
+    similarity.forget_meaning_model()
+    similarity.clear_meaning_cache()
+    try:
+        with pytest.raises(OSError, match="model.safetensors is missing"):
+            score(["phonics screening check"], ["RWInc trainer; leads SSP"])
+    finally:
+        similarity.forget_meaning_model()
 
 
 def test_blank_texts_have_no_meaning_and_no_warning():
