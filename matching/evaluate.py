@@ -122,7 +122,7 @@ METHODS: dict[str, Callable[[Sequence[str], Sequence[str]], np.ndarray]] = {
     "concepts_only": ours(Weights(word=0, concept=1, char=0, meaning=0.0)),
     "meaning_only": meaning_only,
     "words+char": ours(replace(NO_MEANING, word=0.8, concept=0, char=0.2)),
-    "words+concepts+char": ours(replace(NO_MEANING, word=0.35, concept=0.45, char=0.2)),
+    "words+concepts+char": ours(replace(NO_MEANING, word=0.64, concept=0.16, char=0.2)),
     "words+concepts, no meaning block": ours(NO_MEANING),
     "words+concepts+meaning (default)": ours(W),
     "default, no acronym expansion": ours(replace(W, expand_acronyms=False)),
