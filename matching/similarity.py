@@ -9,7 +9,6 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -411,7 +410,32 @@ def _load_encoder() -> _Encoder:
     return _Encoder(tokenizer, model, int(config["max_seq_length"]))
 
 
-_ENCODER: Future[_Encoder] | None = None
+class _Loading:
+    """The model being loaded by a background thread; `result()` waits for it, or raises what it raised."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: _Encoder | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, daemon=True, name="meaning-model").start()
+
+    def _run(self) -> None:
+        try:
+            self._value = _load_encoder()
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the model
+            self._error = e
+        finally:
+            self._done.set()
+
+    def result(self) -> _Encoder:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
+_ENCODER: _Loading | None = None
 _ENCODER_LOCK = threading.Lock()
 
 
@@ -420,15 +444,7 @@ def start_loading_meaning_model() -> None:
     global _ENCODER  # noqa: PLW0603 - one model per process
     with _ENCODER_LOCK:
         if _ENCODER is None:
-            _ENCODER = Future()
-            threading.Thread(target=_load_into, args=(_ENCODER,), daemon=True, name="meaning-model").start()
-
-
-def _load_into(future: Future[_Encoder]) -> None:
-    try:
-        future.set_result(_load_encoder())
-    except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the model
-        future.set_exception(e)
+            _ENCODER = _Loading()
 
 
 def forget_meaning_model() -> None:
