@@ -1,7 +1,8 @@
 """Allocation runs: ORM -> school-support-scenario/1 -> the matcher -> proposed allocations -> CEO approval.
 
 The matcher runs as `python -m matching solve --rank-output ...` in one child process (the allocation and each
-request's alternatives, relevance worked out once), so a cancelled or timed-out run can be stopped at once; the run's allocations are written in the job's single transaction, so a failure leaves none.
+request's alternatives, relevance worked out once), so a cancelled or timed-out run can be stopped at once; the
+run's allocations are written in the job's single transaction, so a failure leaves none.
 Approval raises the capacity and budget ledgers with guarded UPDATEs (`... WHERE committed + :days <= :offered`):
 the database serialises two approvals of the same supporter, and the second one sees the first one's days.
 """
