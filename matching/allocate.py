@@ -13,7 +13,7 @@ import pulp
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from matching import similarity, windows
+from matching import prices, similarity, windows
 from matching.candidates import Arrays, Pairs, arrays, eligible_pairs
 from matching.scenario import Scenario
 
@@ -88,9 +88,18 @@ def internal_first(pairs: Pairs, a: Arrays, q: float, *, reduce: bool = True) ->
 
 
 def greedy_choice(
-    pairs: Pairs, a: Arrays, idx: np.ndarray, internal_first_on: bool, links: InternalFirst | None = None
+    pairs: Pairs,
+    a: Arrays,
+    idx: np.ndarray,
+    internal_first_on: bool,
+    links: InternalFirst | None = None,
+    key: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Pins, then internal pairs by weight, then externals rule 8 allows; returns chosen pair indices."""
+    """Pins, then internal pairs by weight, then externals rule 8 allows; returns chosen pair indices.
+
+    `key` (one value per pair, higher first) replaces the weight as the order, e.g. the weight net of
+    supporters' day prices (`matching.prices`); ties still go by cost, then travel.
+    """
     load = defaultdict(float)
     spend = defaultdict(float)
     taken: set[int] = set()
@@ -116,7 +125,13 @@ def greedy_choice(
     free = idx[~pairs.pinned[idx]]
     order = free[
         np.lexsort(
-            (pairs.sup[free], pairs.req[free], pairs.travel[free], pairs.cost[free], -pairs.weight[free])
+            (
+                pairs.sup[free],
+                pairs.req[free],
+                pairs.travel[free],
+                pairs.cost[free],
+                -(pairs.weight if key is None else key)[free],
+            )
         )
     ]
     ext = a.sup_external[pairs.sup[order]]
@@ -1012,6 +1027,13 @@ def certified_lp_bound(scenario: Scenario, time_limit: float, per_request: int =
 LP_MAX_COLUMNS = 300_000
 # Above this many pairs in one block the restricted MIP is not attempted (see `allocate`).
 MIP_MAX_PAIRS = 300_000
+# Most rounds of supporters' and schools' prices (`matching.prices`) in a run over 50,000 pairs, and the
+# most of the time left they may take (in a region run that is about 0.5 s, some 60 rounds). National
+# instance, priced greedy then 400 s of window search: greedy by weight 449,550 -> 464,062; days priced,
+# 300 rounds 461,890 -> 470,306; budgets priced too, 300 rounds 464,262 and 1,000 rounds (25 s) 465,515
+# before the windows. Region: 25,495 by weight, 25,556 after 30 rounds, 25,566 after 300.
+PRICE_ROUNDS = 1000
+PRICE_SHARE = 0.08
 
 
 def fewer_links(links: InternalFirst, pairs: Pairs, a: Arrays, per_request: int) -> InternalFirst:
@@ -1134,10 +1156,34 @@ def allocate(
     if candidates is None and decompose and len(pairs) > 50_000:
         candidates = 12
     lp_value, min_pruned_d = math.inf, 0.0
+    lagrangian_bound = math.inf
     notes_pre: list[str] = []
     if candidates is not None and decompose:
+        every = np.arange(len(full))
+        warm_full = greedy_choice(full, a, every, scenario.rules.internal_first, links)
+        greedy_value = float(full.weight[warm_full].sum())
+        # Supporters' and schools' prices (matching.prices) give a bound, and a greedy pass by priced
+        # weight that starts the models and the window search higher than one by weight.
+        found = prices.capacity_prices(
+            full,
+            a,
+            greedy_value,
+            time.perf_counter() + PRICE_SHARE * max(0.0, deadline - time.perf_counter()),
+            rounds=PRICE_ROUNDS,
+            budgets=True,
+        )
+        lagrangian_bound = found.bound
+        priced = prices.priced_weight(full, a, found)
+        if found.rounds:
+            warm_priced = greedy_choice(full, a, every, scenario.rules.internal_first, links, priced)
+            priced_value = float(full.weight[warm_priced].sum())
+            if priced_value > greedy_value + 1e-9:
+                warm_full = warm_priced
+            notes_pre.append(
+                f"supporters' and schools' prices ({found.rounds} rounds): a greedy pass by priced weight "
+                f"gave {priced_value:.2f} against {greedy_value:.2f} by weight"
+            )
         # Keep the greedy answer's pairs, so each model's warm start is the full greedy pass.
-        warm_full = greedy_choice(full, a, np.arange(len(full)), scenario.rules.internal_first, links)
         # The LP over every pair may use up to half the time left; the restricted MIPs need the rest.
         kept = restrict(full, candidates // 2)
         start = restrict(full, candidates)
@@ -1148,13 +1194,14 @@ def allocate(
         else:
             notes_pre.append(
                 f"no LP bound: {int(start.sum()):,} starting columns is beyond what one LP solves in time; "
-                "the bound is every request met by its best pair"
+                "the bound is from the prices"
             )
         if relaxed is not None:
-            # Each request also keeps the pairs the LP prices best (lowest reduced cost).
+            # Each request also keeps the pairs the LP prices best (lowest reduced cost) ...
             kept |= restrict_by(full, relaxed.reduced, candidates)
         else:
-            kept |= restrict(full, candidates)
+            # ... or those best net of the prices.
+            kept |= restrict_by(full, -priced, candidates)
         kept[warm_full] = True
         kept, model_links = restricted_links(full, kept, a, links)
         if relaxed is not None:
@@ -1239,12 +1286,12 @@ def allocate(
         best = np.zeros(len(a.req_days))
         np.maximum.at(best, full.req, full.weight)
         if math.isinf(lp_value):
-            priced = math.inf
+            by_lp = math.inf
         else:
             # An answer using no pruned pair is bounded by the models; one using pruned pair k by
             # lp_value - d_k (LP duality); neither can beat the LP itself.
-            priced = min(lp_value, max(bound_total, lp_value - max(0.0, min_pruned_d - 1e-6)))
-        bound_total = min(float(best.sum()), priced)
+            by_lp = min(lp_value, max(bound_total, lp_value - max(0.0, min_pruned_d - 1e-6)))
+        bound_total = min(float(best.sum()), by_lp, lagrangian_bound)
         # Map the chosen restricted pairs back to indices of the full pair list.
         chosen = np.flatnonzero(kept)[chosen]
         pairs = full
