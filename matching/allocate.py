@@ -1027,13 +1027,15 @@ def certified_lp_bound(scenario: Scenario, time_limit: float, per_request: int =
 LP_MAX_COLUMNS = 300_000
 # Above this many pairs in one block the restricted MIP is not attempted (see `allocate`).
 MIP_MAX_PAIRS = 300_000
-# Most rounds of supporters' and schools' prices (`matching.prices`) in a run over 50,000 pairs, and the
-# most of the time left they may take (in a region run that is about 0.5 s, some 60 rounds). National
+# Rounds of supporters' and schools' prices (`matching.prices`) in a run over 50,000 pairs: two per
+# second of the run's time limit, at most PRICE_ROUNDS (region, 27 s: 54 rounds, 0.5 s; national, 560 s:
+# 1,000 rounds, 25 s); PRICE_SHARE of the time left only stops them on a machine far slower. National
 # instance, priced greedy then 400 s of window search: greedy by weight 449,550 -> 464,062; days priced,
 # 300 rounds 461,890 -> 470,306; budgets priced too, 300 rounds 464,262 and 1,000 rounds (25 s) 465,515
 # before the windows. Region: 25,495 by weight, 25,556 after 30 rounds, 25,566 after 300.
 PRICE_ROUNDS = 1000
-PRICE_SHARE = 0.08
+PRICE_ROUNDS_PER_SECOND = 2.0
+PRICE_SHARE = 0.15
 
 
 def fewer_links(links: InternalFirst, pairs: Pairs, a: Arrays, per_request: int) -> InternalFirst:
@@ -1169,7 +1171,8 @@ def allocate(
             a,
             greedy_value,
             time.perf_counter() + PRICE_SHARE * max(0.0, deadline - time.perf_counter()),
-            rounds=PRICE_ROUNDS,
+            # set by the run's time limit, not the clock, so the same input gets the same prices
+            rounds=min(PRICE_ROUNDS, max(1, int(PRICE_ROUNDS_PER_SECOND * limit))),
             budgets=True,
         )
         lagrangian_bound = found.bound

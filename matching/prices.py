@@ -54,6 +54,13 @@ STALL_ROUNDS = 10
 MIN_STEP = 1e-4
 
 
+def _sum(values: np.ndarray) -> float:
+    """A sum that comes out the same on every run: numpy's own pairwise sum, not BLAS, whose threads
+    may add in a different order from run to run. The step depends on it, and a last-bit difference
+    in round 1 is a different set of prices by round 1,000 (seen: three runs, three answers)."""
+    return float(np.sum(values))
+
+
 def capacity_prices(
     pairs: Pairs, a: Arrays, known: float, deadline: float, rounds: int = 300, budgets: bool = False
 ) -> CapacityPrices:
@@ -94,7 +101,7 @@ def capacity_prices(
     step_factor, stall, done = 1.0, 0, 0
     while done < rounds and time.perf_counter() < deadline:
         load = np.r_[fixed_load.astype(float), fixed_spend]
-        total = fixed_weight - float(price @ load)
+        total = fixed_weight - _sum(price * load)
         if len(free):
             reduced = w - price[sup] * days - price[n_sup + school] * cost
             best = np.maximum.reduceat(reduced, starts)
@@ -105,7 +112,7 @@ def capacity_prices(
                 top = top[np.r_[True, group[top[1:]] != group[top[:-1]]]]
                 load[:n_sup] += np.bincount(sup[top], weights=days[top], minlength=n_sup)
                 load[n_sup:] += np.bincount(school[top], weights=cost[top], minlength=n_sch)
-        value = total + float(price @ np.r_[cap, budget])
+        value = total + _sum(price * np.r_[cap, budget])
         done += 1
         if value < best_bound - 1e-9:
             best_bound, best_price, stall = value, price.copy(), 0
@@ -119,7 +126,7 @@ def capacity_prices(
         # a price already at zero cannot fall further: that part of the subgradient is not a direction
         over[(price <= 0) & (over < 0)] = 0.0
         over[n_sup:][~capped] = 0.0
-        norm = float(over @ over)
+        norm = _sum(over * over)
         if norm <= 0:  # the relaxed choice fits every capacity: it is optimal for the relaxation
             break
         price = np.maximum(0.0, price + step_factor * max(value - known, 0.0) / norm * over)
