@@ -1166,7 +1166,7 @@ def allocate(
         greedy_value = float(full.weight[warm_full].sum())
         # Supporters' and schools' prices (matching.prices) give a bound, and a greedy pass by priced
         # weight that starts the models and the window search higher than one by weight.
-        found = prices.capacity_prices(
+        found = prices.find_prices(
             full,
             a,
             greedy_value,
@@ -1186,7 +1186,7 @@ def allocate(
                 f"supporters' and schools' prices ({found.rounds} rounds): a greedy pass by priced weight "
                 f"gave {priced_value:.2f} against {greedy_value:.2f} by weight"
             )
-        # Keep the greedy answer's pairs, so each model's warm start is the full greedy pass.
+        # The start's pairs are kept (below), so each model's warm start is the whole start.
         # The LP over every pair may use up to half the time left; the restricted MIPs need the rest.
         kept = restrict(full, candidates // 2)
         start = restrict(full, candidates)

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 
 
 @dataclass
-class CapacityPrices:
+class Prices:
     price: np.ndarray  # per supporter, per day (the prices that gave `bound`)
     school_price: np.ndarray  # per school, per pound of its budget (zero unless budgets are priced)
     bound: float  # an upper bound on the need-weighted relevance of every answer
@@ -61,9 +61,9 @@ def _sum(values: np.ndarray) -> float:
     return float(np.sum(values))
 
 
-def capacity_prices(
+def find_prices(
     pairs: Pairs, a: Arrays, known: float, deadline: float, rounds: int = 300, budgets: bool = False
-) -> CapacityPrices:
+) -> Prices:
     """Prices by subgradient from zero, for at most `rounds` rounds or until `deadline`.
 
     `known` is the objective of an answer in hand (a lower bound on the optimum): Polyak's step
@@ -93,6 +93,8 @@ def capacity_prices(
     fixed_spend = np.bincount(
         a.req_school[pairs.req[pairs.pinned]], weights=pairs.cost[pairs.pinned] / unit, minlength=n_sch
     )
+    fixed = np.r_[fixed_load.astype(float), fixed_spend]  # what the pins use of every row
+    limits = np.r_[cap, budget]  # every row's right-hand side (0 for a school with no budget)
     price = np.zeros(n_sup + n_sch)
     best_bound, best_price = math.inf, price.copy()
     if len(free):
@@ -100,19 +102,20 @@ def capacity_prices(
         group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(req)]))
     step_factor, stall, done = 1.0, 0, 0
     while done < rounds and time.perf_counter() < deadline:
-        load = np.r_[fixed_load.astype(float), fixed_spend]
+        load = fixed.copy()
         total = fixed_weight - _sum(price * load)
         if len(free):
             reduced = w - price[sup] * days - price[n_sup + school] * cost
             best = np.maximum.reduceat(reduced, starts)
             total += float(np.maximum(best, 0.0).sum())
             # each request's first best pair, where it is worth taking
-            top = np.flatnonzero((reduced >= best[group]) & (best[group] > 0))
+            best_of_pair = best[group]
+            top = np.flatnonzero((reduced >= best_of_pair) & (best_of_pair > 0))
             if len(top):
                 top = top[np.r_[True, group[top[1:]] != group[top[:-1]]]]
                 load[:n_sup] += np.bincount(sup[top], weights=days[top], minlength=n_sup)
                 load[n_sup:] += np.bincount(school[top], weights=cost[top], minlength=n_sch)
-        value = total + _sum(price * np.r_[cap, budget])
+        value = total + _sum(price * limits)
         done += 1
         if value < best_bound - 1e-9:
             best_bound, best_price, stall = value, price.copy(), 0
@@ -122,18 +125,18 @@ def capacity_prices(
                 step_factor, stall = step_factor / 2, 0
                 if step_factor < MIN_STEP:
                     break
-        over = load - np.r_[cap, budget]
+        over = load - limits
         # a price already at zero cannot fall further: that part of the subgradient is not a direction
         over[(price <= 0) & (over < 0)] = 0.0
         over[n_sup:][~capped] = 0.0
         norm = _sum(over * over)
-        if norm <= 0:  # the relaxed choice fits every capacity: it is optimal for the relaxation
+        if norm <= 0:  # the relaxed choice fits every row: it is optimal for the relaxation
             break
         price = np.maximum(0.0, price + step_factor * max(value - known, 0.0) / norm * over)
-    return CapacityPrices(best_price[:n_sup], best_price[n_sup:] / unit, best_bound, done, time.perf_counter() - t0)
+    return Prices(best_price[:n_sup], best_price[n_sup:] / unit, best_bound, done, time.perf_counter() - t0)
 
 
-def priced_weight(pairs: Pairs, a: Arrays, prices: CapacityPrices) -> np.ndarray:
+def priced_weight(pairs: Pairs, a: Arrays, prices: Prices) -> np.ndarray:
     """Each pair's weight net of its supporter's price for its days (and its school's price for its
     cost): the order for a priced greedy pass."""
     return (

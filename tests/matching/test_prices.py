@@ -35,7 +35,7 @@ def test_prices_move_the_contested_supporter_to_the_request_with_no_other_choice
     by_weight = greedy_choice(pairs, a, every, True, links)
     # by weight alone R1 takes A (3.6) and R2 is left with nothing
     assert pairs.weight[by_weight].sum() == 3.6
-    found = prices.capacity_prices(pairs, a, 3.6, time.perf_counter() + 10)
+    found = prices.find_prices(pairs, a, 3.6, time.perf_counter() + 10)
     priced = greedy_choice(pairs, a, every, True, links, prices.priced_weight(pairs, a, found))
     assert round(float(pairs.weight[priced].sum()), 9) == 6.6  # R1 with B (3.4), R2 with A (3.2)
     # and the bound closes on the optimum
@@ -43,7 +43,6 @@ def test_prices_move_the_contested_supporter_to_the_request_with_no_other_choice
 
 
 def test_with_room_for_everyone_the_first_round_is_the_optimum():
-    scenario = _contested()
     doc_caps = scenario_doc(
         supporters=[supporter("A", cap=8), supporter("B", cap=4)],
         requests=[request("R1", "S1", 4), request("R2", "S2", 4)],
@@ -51,7 +50,7 @@ def test_with_room_for_everyone_the_first_round_is_the_optimum():
     )
     scenario = load_scenario(doc_caps)
     a, pairs, _ = _pairs(scenario)
-    found = prices.capacity_prices(pairs, a, 0.0, time.perf_counter() + 10)
+    found = prices.find_prices(pairs, a, 0.0, time.perf_counter() + 10)
     assert found.rounds == 1
     assert round(found.bound, 9) == 6.8
     assert not found.price.any()
@@ -67,7 +66,7 @@ def test_pinned_pairs_are_counted_and_taken_whatever_their_price():
     doc["scores"].append({"request_id": "R2", "supporter_id": "B", "score": 0.1})
     scenario = load_scenario(doc)
     a, pairs, _ = _pairs(scenario)
-    found = prices.capacity_prices(pairs, a, 0.0, time.perf_counter() + 10)
+    found = prices.find_prices(pairs, a, 0.0, time.perf_counter() + 10)
     # R2 is pinned to B (0.4); R1 can then only have A (3.6): 4.0 is the optimum and the bound
     assert 4.0 - 1e-9 <= found.bound <= 4.0 + 0.05
 
@@ -80,7 +79,7 @@ def test_the_price_bound_never_falls_below_the_optimum(doc):
     best = _brute_force(scenario)
     for rounds in (1, 5, 200):
         for budgets in (False, True):
-            found = prices.capacity_prices(pairs, a, 0.0, time.perf_counter() + 10, rounds=rounds, budgets=budgets)
+            found = prices.find_prices(pairs, a, 0.0, time.perf_counter() + 10, rounds=rounds, budgets=budgets)
             assert found.bound >= best[0] - 1e-6
 
 
@@ -122,9 +121,9 @@ def test_a_school_budget_priced_leaves_its_dear_supporter_to_the_request_with_no
     every = np.arange(len(pairs))
     # by weight R1 spends the whole budget on A (3.6) and R2 gets nothing
     assert pairs.weight[greedy_choice(pairs, a, every, True, links)].sum() == 3.6
-    days_only = prices.capacity_prices(pairs, a, 3.6, time.perf_counter() + 10)
+    days_only = prices.find_prices(pairs, a, 3.6, time.perf_counter() + 10)
     assert round(days_only.bound, 9) == 6.8  # no supporter is short of days: nothing to price
-    found = prices.capacity_prices(pairs, a, 3.6, time.perf_counter() + 10, budgets=True)
+    found = prices.find_prices(pairs, a, 3.6, time.perf_counter() + 10, budgets=True)
     priced = greedy_choice(pairs, a, every, True, links, prices.priced_weight(pairs, a, found))
     assert round(float(pairs.weight[priced].sum()), 9) == 6.6
     assert 6.6 - 1e-9 <= found.bound <= 6.6 + 0.05
