@@ -35,7 +35,7 @@ LEARNING_RATE = 3e-5
 BATCH_REQUESTS = 16
 TEMPERATURE = 0.05
 SEED = 0
-ALL_SETS = ["dev", "heldout"] + [f"heldout{i}" for i in range(2, 23)]
+ALL_SETS = ["dev", "heldout"] + [f"heldout{i}" for i in range(2, 27)]
 
 
 def compress(delta: np.ndarray, rank: int = RANK) -> tuple[np.ndarray, np.ndarray]:
