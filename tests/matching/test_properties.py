@@ -3,6 +3,7 @@
 import itertools
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -173,19 +174,25 @@ def test_big_run_bound_covers_every_pair_on_a_synthetic_trust():
     from matching.allocate import allocate
     from matching.synth import synthesise
 
-    # Seed 1: keeping one pair per request loses value (268.81 against 261.68 with the relevance of
-    # November 2026), so the bound has to come from the LP.
-    scenario = load_scenario(synthesise(schools=8, supporters=40, requests=30, seed=1))
-    exact = allocate(scenario, time_limit_s=60)
-    assert exact.status == "optimal"
-    optimum = float(exact.pairs.weight[exact.chosen].sum())
-    for k in (1, 2, 4):
-        pruned = allocate(scenario, candidates=k, time_limit_s=60)
-        result = to_result_checked(scenario, pruned)
+    # The scenario must be one where keeping one pair per request loses value, so that the bound has to
+    # come from the LP. Which seed gives one depends on relevance (seed 1 did until the meaning block was
+    # re-tuned in December 2026; then seeds 2, 6 and 7 of 1-8 did), so the test takes the first such seed.
+    for seed in range(1, 13):
+        scenario = load_scenario(synthesise(schools=8, supporters=40, requests=30, seed=seed))
+        exact = allocate(scenario, time_limit_s=60)
+        assert exact.status == "optimal"
+        optimum = float(exact.pairs.weight[exact.chosen].sum())
+        one_each = to_result_checked(scenario, allocate(scenario, candidates=1, time_limit_s=60))
+        assert one_each["bound"] >= optimum - 1e-6
+        assert one_each["objective"] <= optimum + 1e-6
+        if one_each["objective"] < optimum - 1:
+            break
+    else:
+        pytest.fail("no seed in 1-12 where one pair per request loses value: the test needs a new search range")
+    for k in (2, 4):
+        result = to_result_checked(scenario, allocate(scenario, candidates=k, time_limit_s=60))
         assert result["bound"] >= optimum - 1e-6
         assert result["objective"] <= optimum + 1e-6
-        if k == 1:
-            assert result["objective"] < optimum - 1
 
 
 def to_result_checked(scenario, sol):
