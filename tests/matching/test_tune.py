@@ -91,3 +91,19 @@ def test_the_tune_command_writes_a_file_the_model_loads(tmp_path):
     assert "epoch 1/1: loss" in done.stderr
     model = similarity._load_encoder(tuned=False).model
     assert tune.apply_tuning(model, out) == len({k.split("::")[0] for k in np.load(out).files})
+
+
+def test_every_set_trained_on_exists_and_none_is_one_set_aside_as_blind(tmp_path):
+    assert not set(tune.ALL_SETS) & set(tune.BLIND_SETS)
+    for name in tune.ALL_SETS + tune.BLIND_SETS:
+        assert (evaluate.DATA_DIR / f"{name}.json").is_file(), name
+    done = subprocess.run(
+        [sys.executable, "-m", "matching.tune", "--sets", "dev,heldout38", "-o", str(tmp_path / "t.npz")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "heldout38: set aside as blind" in done.stderr
+    assert not (tmp_path / "t.npz").exists()
