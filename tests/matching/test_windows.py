@@ -173,3 +173,20 @@ def test_a_block_too_big_for_one_model_keeps_its_greedy_answer_when_no_time_is_l
     assert check(scenario, result) == []
     assert any("keep their greedy answer" in n for n in sol.notes)
     assert result["objective"] == greedy(scenario)["objective"]
+
+
+def test_reduced_costs_are_each_columns_cost_less_its_entries_times_the_duals():
+    from matching.allocate import PricingLP, fewer_links
+
+    scenario = load_scenario(synthesise(schools=8, supporters=40, requests=30, seed=1))
+    a = arrays(scenario)
+    pairs, links = internal_first(eligible_pairs(scenario, None, a), a, day_granularity(scenario))
+    lp = PricingLP(pairs, a, fewer_links(links, pairs, a, 6))
+    # every kind of entry occurs: budgets, rule 8's load and external rows, as well as one and capacity
+    assert (lp.bud >= 0).any() and (lp.load >= 0).any() and lp.ext.any()
+    dual = np.random.default_rng(0).normal(size=lp.n_rows)
+    for j in (np.arange(len(pairs)), np.arange(1, len(pairs), 3)):
+        rows, cols, vals = lp.column_entries(j)
+        expected = -pairs.weight[j].astype(float)
+        np.subtract.at(expected, cols, vals * dual[rows])
+        assert np.array_equal(lp.reduced_costs(j, dual), expected)
