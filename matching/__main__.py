@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from matching.scenario import ScenarioError, load_scenario
@@ -18,6 +21,24 @@ def _write(doc: dict, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+@contextmanager
+def _native_output_to_stderr() -> Iterator[None]:
+    """Send what compiled libraries print straight to file descriptor 1 to stderr instead, so stdout
+    holds the JSON document only: HiGHS prints its banner there when the first solver object is made."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _load(path: str):
     scenario = load_scenario(path)
     for note in scenario.notes:
@@ -29,9 +50,10 @@ def _solve(args: argparse.Namespace) -> None:
     from matching.allocate import allocate, to_result
 
     scenario = _load(args.scenario)
-    sol = allocate(
-        scenario, time_limit_s=args.time_limit, solver=args.solver, top_k=args.top_k, gap_rel=args.gap
-    )
+    with _native_output_to_stderr():
+        sol = allocate(
+            scenario, time_limit_s=args.time_limit, solver=args.solver, top_k=args.top_k, gap_rel=args.gap
+        )
     for note in sol.notes:
         print(note if note.startswith("note:") else f"note: {note}", file=sys.stderr)
     _write(to_result(scenario, sol), args.output)
@@ -39,13 +61,18 @@ def _solve(args: argparse.Namespace) -> None:
         # the ranking from the same process: the texts are not embedded twice (similarity's cache)
         from matching.allocate import rank
 
-        _write(rank(scenario, top=args.rank_top), args.rank_output)
+        with _native_output_to_stderr():
+            ranking = rank(scenario, top=args.rank_top)
+        _write(ranking, args.rank_output)
 
 
 def _rank(args: argparse.Namespace) -> None:
     from matching.allocate import rank
 
-    _write(rank(_load(args.scenario), top=args.top), args.output)
+    scenario = _load(args.scenario)
+    with _native_output_to_stderr():
+        ranking = rank(scenario, top=args.top)
+    _write(ranking, args.output)
 
 
 def _synth(args: argparse.Namespace) -> None:

@@ -52,6 +52,18 @@ def test_solve_can_write_the_ranking_too_and_it_is_the_one_rank_gives(tmp_path):
     assert ranked.read_text() == alone.stdout
 
 
+def test_solve_prints_the_result_and_nothing_else_on_stdout(tmp_path):
+    # HiGHS prints a banner to file descriptor 1 when its first solver object is made: it must not land
+    # in front of the JSON a caller reads from stdout (this scenario needs a model, so HiGHS runs)
+    scenario = tmp_path / "s.json"
+    made = _run("synth", "--schools", "5", "--supporters", "20", "--requests", "10", "--seed", "3", "-o", str(scenario))
+    assert made.returncode == 0, made.stderr
+    proc = _run("solve", str(scenario))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("{")
+    assert json.loads(proc.stdout)["format"] == "school-support-result/1"
+
+
 def test_rank_prints_the_ranking_format():
     proc = _run("rank", str(HERE / "example-scenario.json"), "--top", "2")
     assert proc.returncode == 0, proc.stderr
