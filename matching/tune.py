@@ -38,9 +38,9 @@ BATCH_REQUESTS = 16
 TEMPERATURE = 0.05
 SEED = 0
 # Labelled sets set aside as blind (docs/blind-set-brief.md): they are the only measure of how the method
-# does on text nobody has read, so the command refuses to train on them. heldout61-66 (twelfth session) have
+# does on text nobody has read, so the command refuses to train on them. heldout61-72 (twelfth session) have
 # requests written "naturally, as a mix" rather than avoiding the supporters' words.
-BLIND_SETS = ["heldout30", "heldout34", "heldout38", "heldout42"] + [f"heldout{i}" for i in range(45, 67)]
+BLIND_SETS = ["heldout30", "heldout34", "heldout38", "heldout42"] + [f"heldout{i}" for i in range(45, 73)]
 ALL_SETS = ["dev", "heldout"] + [f"heldout{i}" for i in range(2, 45) if f"heldout{i}" not in BLIND_SETS]
 
 
