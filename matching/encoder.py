@@ -6,10 +6,10 @@ wheel (never downloaded), the tuning `python -m matching.tune` made on the label
 (matching/data/meaning_tuning.npz), and the network is written out as an ONNX graph in memory, op by op,
 from the BERT definition. torch is needed only to train the tuning, not to score.
 
-Why not torch: on the 2-core benchmark machines torch spent 4 s loading and about 7 ms a text, which was
-most of a region run's 30 s (docs/benchmarks.md, "Twelfth session"). ONNX Runtime loads in about 1.3 s
-and, running one text per call on each core, embeds about twice as fast. The vectors agree with torch's
-to about 1e-6 (a test checks it), well inside the 2^-12 steps `similarity` rounds them to.
+Why not torch: on the 2-core benchmark machine torch spent 3.4 s loading and 15.5 s embedding a region
+run's 2,206 texts, most of its 30 s (docs/benchmarks.md, "Twelfth session"). ONNX Runtime loads in about
+1.3 s and, running one text per call on each core, embeds them in 11.9 s. The vectors agree with
+torch's to about 2e-7 (a test checks it), well inside the 2^-12 steps `similarity` rounds them to.
 
 Each text is embedded alone, single-threaded: the shape of every call, and so every kernel the runtime
 picks, depends on that text only, and a text gets the same vector to the last bit whichever other texts
@@ -85,6 +85,8 @@ def build_graph(w: dict[str, np.ndarray], config: dict[str, Any]) -> bytes:
     if config.get("hidden_act") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
         raise ValueError("the meaning model is not the BERT this encoder is written for")
     g = _Graph()
+    split = g.const("split_heads", np.array([0, 0, heads, head]))
+    join = g.const("join_heads", np.array([0, 0, hidden]))
 
     def linear(x: str, name: str) -> str:
         product = g.op("MatMul", [x, g.const(f"{name}.weight.T", w[f"{name}.weight"].T)])
@@ -112,8 +114,6 @@ def build_graph(w: dict[str, np.ndarray], config: dict[str, Any]) -> bytes:
         "Add", [g.op("Add", [words, positions]), g.const("type0", w["embeddings.token_type_embeddings.weight"][0])]
     )
     x = layer_norm(x, "embeddings.LayerNorm")
-    split = g.const("split_heads", np.array([0, 0, heads, head]))
-    join = g.const("join_heads", np.array([0, 0, hidden]))
     scale = scalar("attention_scale", 1.0 / np.sqrt(head))
     half, one, root2 = scalar("half", 0.5), scalar("one_f", 1.0), scalar("root2", np.sqrt(2.0))
     for i in range(int(config["num_hidden_layers"])):
