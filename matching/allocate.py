@@ -302,6 +302,7 @@ class _Model:
         self.cost_span = float(_per_request_max(pairs.req[idx], c).sum())
         self.travel_span = float(_per_request_max(pairs.req[idx], t).sum())
         self.relevance_span = float(_per_request_max(pairs.req[idx], w).sum())
+        self.n_requests = len(np.unique(pairs.req[idx]))
         self.prob.setObjective(self.relevance)
         req, sup = pairs.req[idx], pairs.sup[idx]
         days = a.req_days[req]
@@ -475,6 +476,15 @@ def _highs_stages(model, stages, start, deadline, gap_rel):
                 proven = False
                 notes.append(f"time limit reached before the {label} stage")
                 break
+            # Pairs that no answer keeping the tiers proven so far can use are fixed at 0 from the last
+            # stage's LP (_reduced_cost_fixing), so the tie-break searches among the near-ties only.
+            # Every stage-2 optimum keeps W within n_requests grid steps of W* (its grid relevance is
+            # at least the stage-1 answer's), and every stage-3 optimum keeps the proven f* exactly.
+            h.setOptionValue("time_limit", max(0.05, left))
+            if n == 1:
+                _reduced_cost_fixing(h, stage_level, model.n_requests * RELEVANCE_GRID, True, values)
+            else:
+                _reduced_cost_fixing(h, stage_level, 0.5 / grid.c_span, False, values)
             cols = np.array([v.index for v in model.x], dtype=np.int32)
             costs = np.zeros(h.getNumCol())
             if n == 1:
