@@ -403,7 +403,7 @@ _ENCODER_LOCK = threading.Lock()
 
 
 def start_loading_meaning_model() -> None:
-    """Begin loading the model in the background (about 1.3 s), so it overlaps the word work."""
+    """Begin loading the model in the background (about 0.5 s), so it overlaps the word work."""
     global _ENCODER  # noqa: PLW0603 - one model per process
     with _ENCODER_LOCK:
         if _ENCODER is None:
