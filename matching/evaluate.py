@@ -170,7 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--method", action="append", choices=sorted(METHODS), help="repeat to pick several")
     parser.add_argument("--grid", action="store_true", help="search block weights on this set (dev only!)")
     parser.add_argument("--worst", type=int, default=0, help="also list the N worst requests of the default")
+    parser.add_argument(
+        "--float32", action="store_true", help="run the meaning block's encoder in float32 instead of int8"
+    )
     args = parser.parse_args(argv)
+    if args.float32:
+        similarity.set_meaning_precision(int8=False)
     if "," in args.set:
         for name in args.set.split(","):
             main([*(a for a in (argv or sys.argv[1:]) if a not in (args.set, "--set")), "--set", name])

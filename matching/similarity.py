@@ -366,11 +366,16 @@ PLAIN_TFIDF = Weights(
 )
 
 
+# The encoder's weight products run in int8 (matching.encoder); `set_meaning_precision(int8=False)` gives
+# the float32 graph instead, for measuring what int8 changes (`python -m matching.evaluate --float32`).
+_MEANING_INT8 = True
+
+
 def _load_encoder() -> Any:
     """The meaning block's encoder (matching.encoder), with the shipped tuning."""
     from matching import encoder  # noqa: PLC0415 - only a scoring run pays for the runtime and the model
 
-    return encoder.load()
+    return encoder.load(int8=_MEANING_INT8)
 
 
 class _Loading:
@@ -437,6 +442,14 @@ _MEANING_CACHE_TEXTS = 20_000
 
 def clear_meaning_cache() -> None:
     _MEANING_CACHE.clear()
+
+
+def set_meaning_precision(*, int8: bool) -> None:
+    """Run the meaning block's encoder in int8 (the default) or float32 from now on in this process."""
+    global _MEANING_INT8  # noqa: PLW0603 - one model per process
+    _MEANING_INT8 = int8
+    forget_meaning_model()
+    clear_meaning_cache()
 
 
 def meaning_vectors(texts: Sequence[str]) -> np.ndarray:

@@ -123,3 +123,21 @@ def test_a_model_of_another_architecture_is_refused_not_run_wrongly():
         encoder.build_graph(
             {}, {"hidden_size": 8, "num_attention_heads": 2, "layer_norm_eps": 1e-12, "hidden_act": "relu"}
         )
+
+
+def test_the_matcher_runs_int8_and_can_be_switched_to_float32_to_measure_it(onnx_model, int8_model):
+    from matching import similarity
+
+    texts = _texts()[:12]
+
+    def rounded(vectors):
+        return np.round(vectors.astype(np.float64) / similarity._MEANING_STEP) * similarity._MEANING_STEP
+
+    similarity.set_meaning_precision(int8=True)
+    try:
+        assert np.array_equal(similarity.meaning_vectors(texts), rounded(int8_model.encode(texts)))
+        evaluate.main(["--set", "dev", "--method", "tfidf", "--float32"])  # what `--float32` does
+        assert np.array_equal(similarity.meaning_vectors(texts), rounded(onnx_model.encode(texts)))
+    finally:
+        similarity.set_meaning_precision(int8=True)
+    assert np.array_equal(similarity.meaning_vectors(texts), rounded(int8_model.encode(texts)))
