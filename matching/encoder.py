@@ -82,9 +82,10 @@ class _Graph:
         return names
 
 
-# Weights in 7 bits (-64..64) rather than 8: a product of an activation byte (0..255) and a weight, summed in
-# pairs, then stays inside 16 bits, so processors without VNNI (which add such pairs into 16 bits, saturating)
-# give the same integers as those with it. This is onnxruntime.quantization's `reduce_range`.
+# Weights in -64..64 rather than -127..127: a product of an activation byte (0..255) and a weight, summed in
+# pairs, then stays inside 16 bits (255 * 64 * 2 = 32,640), so processors without VNNI (which add such pairs
+# into 16 bits, saturating) give the same integers as those with it. This is onnxruntime.quantization's
+# `reduce_range`.
 INT8_WEIGHT_LEVELS = 64
 
 
@@ -104,7 +105,7 @@ def build_graph(w: dict[str, np.ndarray], config: dict[str, Any], *, int8: bool 
     unpadded, so there is no attention mask, and token type 0 throughout, as for a single sentence.
 
     With `int8`, the 36 weight products (queries, keys, values, attention output, feed-forward) run in
-    integers: each weight column in 7 bits with its own scale, and each activation quantised to a byte as
+    integers: each weight column in -64..64 with its own scale, and each activation quantised to a byte as
     it comes, from that call's own range (dynamic quantisation), which depends on that text only. The
     attention products between activations, the layer norms and the rest stay in float32."""
     from onnx import TensorProto, helper  # noqa: PLC0415

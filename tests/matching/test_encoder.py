@@ -88,7 +88,7 @@ def test_the_int8_weights_are_those_onnxruntime_quantization_makes():
     for name in ("encoder.layer.0.attention.self.query", "encoder.layer.5.intermediate.dense"):
         wt = w[f"{name}.weight"].T
         q, scale = encoder.quantise_columns(wt)
-        assert q.dtype == np.int8 and np.abs(q).max() == encoder.INT8_WEIGHT_LEVELS  # 7 bits, the range used
+        assert q.dtype == np.int8 and np.abs(q).max() == encoder.INT8_WEIGHT_LEVELS  # -64..64, the range used
         for j in range(0, wt.shape[1], 7):
             zero, expected_scale, expected = quantize_data(wt[:, j], TensorProto.INT8, True, reduce_range=True)
             assert zero == 0 and np.float32(expected_scale) == scale[j]
