@@ -445,8 +445,11 @@ def clear_meaning_cache() -> None:
 
 
 def set_meaning_precision(*, int8: bool) -> None:
-    """Run the meaning block's encoder in int8 (the default) or float32 from now on in this process."""
+    """Run the meaning block's encoder in int8 (the default) or float32 from now on in this process.
+    Asking for the precision already in use keeps the loaded model and the vectors worked out."""
     global _MEANING_INT8  # noqa: PLW0603 - one model per process
+    if int8 == _MEANING_INT8:
+        return
     _MEANING_INT8 = int8
     forget_meaning_model()
     clear_meaning_cache()
