@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import time
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -953,13 +954,15 @@ class PricingLP:
         lp.a_matrix_.index_ = matrix.indices
         lp.a_matrix_.value_ = matrix.data
         h.passModel(lp)
+        # Where each x column sits in the model, and its pair (add_and_resolve appends after the aux).
+        self.x_pos, self.x_pairs = np.arange(n_x), np.asarray(j).copy()
         h.run()
         self.h = h
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return -h.getInfo().objective_function_value, np.array(h.getSolution().row_dual)
 
-    def dual_bound(self) -> float:
+    def dual_bound(self, *, reprice: bool = True) -> float:
         """A bound (relevance units) from the last model's row duals, whatever state HiGHS stopped in.
 
         Weak duality, worked out here rather than taken from the solver: for any row prices y, with
@@ -967,6 +970,14 @@ class PricingLP:
         c'x >= sum of y_i * (the row bound y_i presses on) + sum_j min(d_j * lower_j, d_j * upper_j).
         A price on a side with no bound counts as zero. So the (minimised) LP, and every answer, is
         at least that, and the relevance any answer reaches is at most its negative.
+
+        With `reprice` (the default), each request's one-supporter row gets the best price for the
+        others as they stand, rather than the solver's: that is a Lagrangian bound with the row kept,
+        each request choosing its cheapest pair or none, so it is valid too and never weaker. With e_j
+        the reduced cost of pair j before its request's price, request r then adds min(0, min_j e_j),
+        or e_p if pair p is pinned. An exact optimum's prices already have this form; a first-order
+        method's (PDLP at national size) are only near it, and a small error in each of 1.8 million
+        columns adds up.
         """
         import highspy
 
@@ -979,14 +990,29 @@ class PricingLP:
         lo, hi = np.array(lp.row_lower_), np.array(lp.row_upper_)
         y = np.where((y > 0) & (lo <= -inf), 0.0, y)
         y = np.where((y < 0) & (hi >= inf), 0.0, y)
-        rows = np.where(y > 0, y * np.where(lo <= -inf, 0.0, lo), y * np.where(hi >= inf, 0.0, hi)).sum()
+        row_terms = np.where(y > 0, y * np.where(lo <= -inf, 0.0, lo), y * np.where(hi >= inf, 0.0, hi))
         a = lp.a_matrix_
         matrix = sp.csc_matrix(
             (np.array(a.value_), np.array(a.index_), np.array(a.start_)), shape=(lp.num_row_, lp.num_col_)
         )
         d = np.array(lp.col_cost_) - matrix.T @ y
-        cols = np.where(d > 0, d * np.array(lp.col_lower_), d * np.array(lp.col_upper_)).sum()
-        return float(-(rows + cols))
+        col_terms = np.where(d > 0, d * np.array(lp.col_lower_), d * np.array(lp.col_upper_))
+        if not reprice:
+            return float(-(row_terms.sum() + col_terms.sum()))
+        pos, pair = self.x_pos, self.x_pairs
+        req = self.full.req[pair]
+        e = d[pos] + y[self.one[req]]
+        pinned = self.full.pinned[pair]
+        best = np.zeros(len(self.one))  # min(0, cheapest unpinned pair) per request
+        np.minimum.at(best, req[~pinned], e[~pinned])
+        has_pin = np.zeros(len(self.one), dtype=bool)
+        has_pin[req[pinned]] = True
+        best[has_pin] = 0.0
+        np.add.at(best, req[pinned], e[pinned])
+        rest = np.ones(len(d), dtype=bool)
+        rest[pos] = False
+        total = row_terms.sum() - row_terms[self.one].sum() + col_terms[rest].sum() + best.sum()
+        return float(-total)
 
     def add_and_resolve(self, j: np.ndarray, time_limit: float):
         """Add x columns j to the last model solved and re-solve from its basis (warm simplex)."""
@@ -996,6 +1022,8 @@ class PricingLP:
         rows, cols, vals = self.column_entries(j)
         matrix = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, len(j)))
         lo = np.where(self.full.pinned[j], 1.0, 0.0)
+        self.x_pos = np.concatenate([self.x_pos, h.getNumCol() + np.arange(len(j))])
+        self.x_pairs = np.concatenate([self.x_pairs, j])
         h.addCols(
             len(j),
             -self.full.weight[j].astype(float),
@@ -1044,6 +1072,109 @@ def certified_lp_bound(scenario: Scenario, time_limit: float, per_request: int =
         options["solver"] = "pdlp"
     lp.solve(np.arange(len(pairs)), time_limit, **options)
     return lp.dual_bound(), len(pairs)
+
+
+class BackgroundLP:
+    """The LP over every eligible pair, solved in a child process while the run goes on.
+
+    A national run is too big for `lp_bound` (one LP over its 1.8 million pairs takes minutes), so until
+    the fifteenth session its bound was the prices' (2.69% above its answer, against 2.01% above for
+    this LP). The run's own work after the prices is HiGHS on one core at a time (the models, then the
+    window search), so on a 2-core machine the LP can use the other for the run's whole length.
+
+    It runs in a child process, not a thread: highspy lets go of the GIL while HiGHS solves, but HiGHS
+    has reported crashes with two instances solving in one process (ERGO-Code/HiGHS#810, #3141). The
+    child is started by `spawn`, so it inherits none of the parent's threads (ONNX Runtime's, HiGHS's)
+    or their locks, and it gets only the arrays the LP reads. Whatever state it stops in, its bound is
+    worked out from its row prices (`PricingLP.dual_bound`), so it is valid; if it fails, overruns or
+    dies, the run keeps its other bounds and says so.
+    """
+
+    def __init__(self, full: Pairs, a: Arrays, links: InternalFirst, deadline: float, per_request: int = 6) -> None:
+        import multiprocessing  # noqa: PLC0415 - only big runs start a child
+
+        ctx = multiprocessing.get_context("spawn")
+        self.started = time.perf_counter()
+        self.deadline = deadline
+        self._recv, send = ctx.Pipe(duplex=False)
+        empty = np.zeros(0)
+        # Only what PricingLP reads: relevance and travel stay here.
+        fields = Pairs(full.req, full.sup, empty, full.pinned, full.weight, full.cost, empty, empty, 0.0, 0)
+        # The child's clock is not this one: it gets seconds to go, not a deadline.
+        seconds = max(0.0, deadline - time.perf_counter())
+        reserve = min(BACKGROUND_RESERVE_S, BACKGROUND_RESERVE_SHARE * seconds)
+        self._proc = ctx.Process(
+            target=_background_lp_child,
+            args=(fields, a, fewer_links(links, full, a, per_request), seconds, reserve, send),
+            name="matching-lp-bound",
+            daemon=True,
+        )
+        self._proc.start()
+        send.close()
+        # Should the run fail before `collect` (a pin that breaks a rule, say), the child goes with it.
+        weakref.finalize(self, _stop_child, self._proc)
+        self.note = ""
+
+    def collect(self, *, wait: bool, grace: float = 1.0) -> float:
+        """The child's bound (relevance units): with `wait`, waiting at most until the deadline plus `grace`
+        seconds, else only if it is there now. Infinity, with `note` saying why, if there is none by then.
+        The child is always stopped."""
+        bound = math.inf
+        until = self.deadline + grace if wait else time.perf_counter()
+        try:
+            if self._recv.poll(max(0.0, until - time.perf_counter())):
+                outcome = self._recv.recv()
+                if isinstance(outcome, float):
+                    bound = outcome
+                    self.note = f"LP bound over every eligible pair, solved beside the run: {bound:.2f}"
+                else:
+                    self.note = f"no LP bound: the child process solving it failed ({outcome})"
+            elif wait:
+                self.note = "no LP bound: the child process solving it was still running at the time limit"
+            else:
+                self.note = "no LP bound: the run finished before the child process solving it"
+        except (EOFError, OSError):
+            self.note = f"no LP bound: the child process solving it stopped (exit code {self._proc.exitcode})"
+        finally:
+            self._recv.close()
+            _stop_child(self._proc)
+        return bound
+
+
+def _stop_child(proc) -> None:
+    if proc.is_alive():
+        proc.kill()
+    proc.join()
+
+
+# Seconds the LP child keeps back from its share for building its model and working out the bound
+# from its prices (national, 1.8 million pairs: measured below), and above how many pairs it uses
+# PDLP rather than the simplex method.
+BACKGROUND_RESERVE_S = 20.0
+BACKGROUND_RESERVE_SHARE = 0.2
+PDLP_MIN_COLUMNS = 300_000
+# Runs with more starting columns than this have no `lp_bound` (LP_MAX_COLUMNS), so they start a
+# BackgroundLP. Its own name so that tests can send small runs either way.
+BACKGROUND_LP_MIN_COLUMNS = 300_000
+
+
+def _background_lp_child(
+    full: Pairs, a: Arrays, links: InternalFirst, seconds: float, reserve: float, send
+) -> None:
+    """`BackgroundLP`'s child: solve the LP for `seconds` less `reserve`, send its bound, or the error."""
+    started = time.perf_counter()
+    try:
+        lp = PricingLP(full, a, links)
+        options: dict = {"presolve": "off", "threads": 1}
+        if len(full) > PDLP_MIN_COLUMNS:
+            options["solver"] = "pdlp"
+        left = seconds - (time.perf_counter() - started) - reserve
+        lp.solve(np.arange(len(full)), left, **options)
+        send.send(float(lp.dual_bound()))
+    except Exception as exc:  # noqa: BLE001 - any failure is reported to the parent, which keeps its bounds
+        send.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        send.close()
 
 
 # Above this many columns the first LP of `lp_bound` takes minutes (national: 720,000 took > 275 s).
@@ -1188,7 +1319,12 @@ def allocate(
     lp_value, min_pruned_d = math.inf, 0.0
     lagrangian_bound = math.inf
     notes_pre: list[str] = []
+    background: BackgroundLP | None = None
     if candidates is not None and decompose:
+        first = restrict(full, candidates)
+        if first.sum() > BACKGROUND_LP_MIN_COLUMNS and solver == "highs" and not full.pinned.all():
+            # Too big for `lp_bound` in the run: solved beside it, in a child process (BackgroundLP).
+            background = BackgroundLP(full, a, links, deadline)
         every = np.arange(len(full))
         warm_full = greedy_choice(full, a, every, scenario.rules.internal_first, links)
         greedy_value = float(full.weight[warm_full].sum())
@@ -1217,12 +1353,12 @@ def allocate(
         # The start's pairs are kept (below), so each model's warm start is the whole start.
         # The LP over every pair may use most of the time left (LP_SHARE); the restricted MIPs get the rest.
         kept = restrict(full, candidates // 2)
-        start = restrict(full, candidates)
+        start = first
         start[warm_full] = True
         relaxed = None
-        if start.sum() <= LP_MAX_COLUMNS:
+        if background is None and start.sum() <= LP_MAX_COLUMNS:
             relaxed = lp_bound(full, a, links, start, time.perf_counter() + LP_SHARE * (deadline - time.perf_counter()))
-        else:
+        elif background is None:
             notes_pre.append(
                 f"no LP bound: {int(start.sum()):,} starting columns is beyond what one LP solves in time; "
                 "the bound is from the prices"
@@ -1357,6 +1493,11 @@ def allocate(
             )
         else:
             notes.append(f"{beyond}: they keep their greedy answer, as no window was searched in the time left")
+    if background is not None:
+        # The window search runs to the time limit, and the LP child to just before it; a run that ended
+        # sooner takes the LP bound only if it is already there rather than wait for it.
+        bound_total = min(bound_total, background.collect(wait=bool(searched)))
+        notes.append(background.note)
     status = "optimal" if proven_all else "feasible"
     total = time.perf_counter() - started
     timings = {"similarity": pairs.similarity_s, "model": prep_s + model_s, "solve": solve_s, "total": total}

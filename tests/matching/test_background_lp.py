@@ -1,0 +1,88 @@
+"""The LP bound solved in a child process beside a run too big for it in-process (allocate.BackgroundLP).
+
+Small scenarios are sent down that path by patching the thresholds in this process. The child is a
+fresh interpreter (`spawn`), so it sees none of the patches: it solves what it is sent.
+"""
+
+import re
+import time
+from unittest import mock
+
+import numpy as np
+
+from matching import allocate as allocate_module
+from matching import check, load_scenario
+from matching.allocate import BackgroundLP, _pairs_and_links, allocate, certified_lp_bound, to_result
+from matching.synth import synthesise
+
+BESIDE = re.compile(r"LP bound over every eligible pair, solved beside the run: (-?[0-9.]+)")
+
+
+def _as_national(**patches):
+    """A run that starts the child, and sends every block to the window search (which waits for it)."""
+    return mock.patch.multiple(allocate_module, BACKGROUND_LP_MIN_COLUMNS=-1, MIP_MAX_PAIRS=0, **patches)
+
+
+def _scenario():
+    return load_scenario(synthesise(schools=8, supporters=40, requests=30, seed=1))
+
+
+def test_a_run_too_big_for_its_own_lp_takes_the_lp_solved_beside_it():
+    scenario = _scenario()
+    exact = allocate(scenario, time_limit_s=60)
+    assert exact.status == "optimal"
+    optimum = float(exact.pairs.weight[exact.chosen].sum())
+    with _as_national():
+        sol = allocate(scenario, time_limit_s=60, candidates=4)
+    result = to_result(scenario, sol)
+    assert check(scenario, result) == []
+    beside = [float(m.group(1)) for n in sol.notes if (m := BESIDE.search(n))]
+    assert len(beside) == 1, sol.notes
+    # The child solved the same LP as the benchmark's certified bound, to its optimum (the simplex at
+    # this size), so it reads the same; and the run reports it, since the prices' bound is looser here.
+    lp, _ = certified_lp_bound(scenario, 30)
+    assert abs(beside[0] - lp) <= 0.005  # the note gives two places
+    assert abs(result["bound"] - lp) <= 1e-6 * lp
+    assert optimum - 1e-6 <= result["bound"]
+
+
+def test_a_child_that_fails_leaves_the_run_its_other_bounds_and_says_so():
+    scenario = _scenario()
+    with _as_national():
+        kept = allocate(scenario, time_limit_s=60, candidates=4, solver="cbc")  # CBC: no child is started
+    assert not any("child process" in n for n in kept.notes)
+
+    def broken_links(links, *args):
+        # A rule-8 row naming a supporter who does not exist: PricingLP fails in the child.
+        return allocate_module.InternalFirst(links.req[:1], np.array([10**6]), links.m[:1])
+
+    with _as_national(fewer_links=broken_links):
+        sol = allocate(scenario, time_limit_s=60, candidates=4)
+    result = to_result(scenario, sol)
+    assert check(scenario, result) == []
+    assert any("no LP bound: the child process solving it failed (IndexError" in n for n in sol.notes), sol.notes
+    # Without the LP the bound is the prices' (or the trivial one), which is looser than the LP here.
+    lp, _ = certified_lp_bound(scenario, 30)
+    assert result["bound"] > lp + 1e-3
+    assert result["objective"] == to_result(scenario, kept)["objective"]
+
+
+def test_a_run_that_ends_first_does_not_wait_for_the_child_and_stops_it():
+    scenario = _scenario()
+    a, pairs, links = _pairs_and_links(scenario, None)
+    background = BackgroundLP(pairs, a, links, time.perf_counter() + 60)
+    started = time.perf_counter()
+    # The child is still starting its interpreter: nothing to take, and no waiting for it.
+    assert background.collect(wait=False) == float("inf")
+    assert time.perf_counter() - started < 1.0
+    assert background.note == "no LP bound: the run finished before the child process solving it"
+    assert not background._proc.is_alive()
+
+
+def test_the_child_is_stopped_at_the_time_limit():
+    scenario = _scenario()
+    a, pairs, links = _pairs_and_links(scenario, None)
+    background = BackgroundLP(pairs, a, links, time.perf_counter())
+    assert background.collect(wait=True, grace=0.0) == float("inf")
+    assert background.note == "no LP bound: the child process solving it was still running at the time limit"
+    assert not background._proc.is_alive()
