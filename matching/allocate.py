@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 import weakref
@@ -1158,11 +1159,24 @@ PDLP_MIN_COLUMNS = 300_000
 BACKGROUND_LP_MIN_COLUMNS = 300_000
 
 
+def _exit_with(parent) -> None:
+    parent.join()
+    os._exit(0)
+
+
 def _background_lp_child(
     full: Pairs, a: Arrays, links: InternalFirst, seconds: float, reserve: float, send
 ) -> None:
     """`BackgroundLP`'s child: solve the LP for `seconds` less `reserve`, send its bound, or the error."""
+    import multiprocessing  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
     started = time.perf_counter()
+    # If the run is killed (the app cancels an allocation by stopping `python -m matching solve`), it
+    # cannot stop this child: the child stops itself, as HiGHS leaves the GIL free while it solves.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), name="exit-with-parent", daemon=True).start()
     try:
         lp = PricingLP(full, a, links)
         options: dict = {"presolve": "off", "threads": 1}

@@ -4,7 +4,9 @@ Small scenarios are sent down that path by patching the thresholds in this proce
 fresh interpreter (`spawn`), so it sees none of the patches: it solves what it is sent.
 """
 
+import os
 import re
+import signal
 import time
 from unittest import mock
 
@@ -86,3 +88,49 @@ def test_the_child_is_stopped_at_the_time_limit():
     assert background.collect(wait=True, grace=0.0) == float("inf")
     assert background.note == "no LP bound: the child process solving it was still running at the time limit"
     assert not background._proc.is_alive()
+
+
+KILLED_RUN = """
+import os, signal, sys, time
+from matching import load_scenario
+from matching.allocate import BackgroundLP, _pairs_and_links
+from matching.synth import synthesise
+
+# 447,786 pairs: beyond PDLP_MIN_COLUMNS, so the child runs PDLP to its time limit, ten minutes on.
+scenario = load_scenario(synthesise(schools=1000, supporters=2500, requests=3000, seed=1))
+a, pairs, links = _pairs_and_links(scenario, None)
+background = BackgroundLP(pairs, a, links, time.perf_counter() + 600)
+print(background._proc.pid, flush=True)
+time.sleep(float(sys.argv[1]))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_child_stops_when_the_run_is_killed():
+    """The app cancels a run by killing `python -m matching solve`; its LP child must not live on."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    # The run is killed 5 s in: the child is past starting up, building or solving its LP. The child
+    # shares the run's stdout, so read only the line with its id rather than wait for the pipe to close.
+    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN, "5"], stdout=subprocess.PIPE, text=True)  # noqa: S603
+    pid = int(run.stdout.readline())
+    run.wait(timeout=120)
+    run.stdout.close()
+    try:
+        for _ in range(50):
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        assert not _alive(pid), "the LP child outlived the run that started it"
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
