@@ -97,7 +97,8 @@ def run_one(
             "models": sol.models,
             "pairs": len(sol.pairs),
             "truncated": sol.pairs.truncated,
-            "notes": sol.notes[:3],
+            # the first few, and what became of the LP solved beside a national run
+            "notes": sol.notes[:3] + [n for n in sol.notes[3:] if "LP bound" in n],
         }
     wall = time.perf_counter() - started
     peak_mb = _peak_mb()
