@@ -134,3 +134,36 @@ def test_the_child_stops_when_the_run_is_killed():
     finally:
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+class _Done:
+    """Stands in for a child process that has already exited."""
+
+    exitcode = 0
+
+    def is_alive(self):
+        return False
+
+    def join(self):
+        pass
+
+
+def _collect(*sent):
+    import multiprocessing  # noqa: PLC0415
+
+    background = BackgroundLP.__new__(BackgroundLP)
+    background._recv, send = multiprocessing.Pipe(duplex=False)
+    background._proc, background.deadline, background.note = _Done(), time.perf_counter(), ""
+    for item in sent:
+        send.send(item)
+    send.close()
+    return background.collect(wait=True), background.note
+
+
+def test_what_the_child_sends_is_taken_only_when_it_is_a_finite_bound():
+    assert _collect(123.456) == (123.456, "LP bound over every eligible pair, solved beside the run: 123.46")
+    assert _collect(float("inf")) == (float("inf"), "no LP bound: the solver stopped before it had row prices")
+    failed = "no LP bound: the child process solving it failed (MemoryError: )"
+    assert _collect("MemoryError: ") == (float("inf"), failed)
+    # a child that died before sending anything: the pipe closes empty
+    assert _collect() == (float("inf"), "no LP bound: the child process solving it stopped (exit code 0)")
