@@ -1061,18 +1061,25 @@ def _pairs_and_links(
 def certified_lp_bound(scenario: Scenario, time_limit: float, per_request: int = 6) -> tuple[float, int]:
     """The LP relaxation over every eligible pair as a certified bound, for benchmarks (not for runs).
 
-    Above LP_MAX_COLUMNS pairs HiGHS's first-order method (PDLP) is run to the time limit and the
-    bound is worked out from its row prices (`PricingLP.dual_bound`), so it is valid however far the
-    method got. Returns (bound, eligible pairs); the bound covers the pairs the run considers (at
-    national size, each request's top-k relevance).
+    See `_bound_over_every_pair`. Returns (bound, eligible pairs); the bound covers the pairs the run
+    considers (at national size, each request's top-k relevance).
     """
     a, pairs, links = _pairs_and_links(scenario, None)
     lp = PricingLP(pairs, a, fewer_links(links, pairs, a, per_request))
-    options = {"presolve": "off"}
-    if len(pairs) > LP_MAX_COLUMNS:
-        options["solver"] = "pdlp"
-    lp.solve(np.arange(len(pairs)), time_limit, **options)
-    return lp.dual_bound(), len(pairs)
+    return _bound_over_every_pair(lp, time_limit), len(pairs)
+
+
+def _bound_over_every_pair(lp: PricingLP, time_limit: float, **options) -> float:
+    """Solve `lp` over all its pairs and work the bound out of its row prices (`PricingLP.dual_bound`).
+
+    Above PDLP_MIN_COLUMNS pairs HiGHS's first-order method (PDLP) is run to the time limit; the bound
+    is valid however far it got. Used by the benchmark's certified bound and by `BackgroundLP`'s child.
+    """
+    n = len(lp.full)
+    if n > PDLP_MIN_COLUMNS:
+        options.setdefault("solver", "pdlp")
+    lp.solve(np.arange(n), time_limit, presolve="off", **options)
+    return lp.dual_bound()
 
 
 class BackgroundLP:
@@ -1180,12 +1187,8 @@ def _background_lp_child(
         threading.Thread(target=_exit_with, args=(parent,), name="exit-with-parent", daemon=True).start()
     try:
         lp = PricingLP(full, a, links)
-        options: dict = {"presolve": "off", "threads": 1}
-        if len(full) > PDLP_MIN_COLUMNS:
-            options["solver"] = "pdlp"
         left = seconds - (time.perf_counter() - started) - reserve
-        lp.solve(np.arange(len(full)), left, **options)
-        send.send(float(lp.dual_bound()))
+        send.send(float(_bound_over_every_pair(lp, left, threads=1)))
     except Exception as exc:  # noqa: BLE001 - any failure is reported to the parent, which keeps its bounds
         send.send(f"{type(exc).__name__}: {exc}")
     finally:
