@@ -15,6 +15,7 @@ time is up.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -292,22 +293,31 @@ def improve(
     deadline: float,
     size: int | None = None,
     requests: np.ndarray | None = None,
+    guide: Callable[[np.ndarray], np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Improve `start` (bool over `idx`) window by window until every window is done or time is up.
 
     Windows are made of `requests` (default: every request in the block); the rest of the block's
     answer is held fixed around each window, so the block may be wider than the requests searched.
+
+    `guide`, asked between windows with the current answer, may offer another answer once (a greedy
+    pass ordered by the LP's values, when the LP solved beside the run has them). If that answer keeps
+    every rule and is worth more, the search starts again from it, from the first pass.
     """
     size = size or WINDOW_REQUESTS
     block = _Block(pairs, a, idx, links)
     current = start.copy()
     if not valid(block, current):  # the greedy answer always is; never build on anything else
-        return start, {"windows": 0, "improved": 0, "gain": 0.0, "passes": []}
+        return start, {"windows": 0, "improved": 0, "gain": 0.0, "passes": [], "guided": {}}
     ordered = window_order(np.unique(block.req if requests is None else requests), a)
     tried = improved = 0
     before = float(block.weight[current].sum())
     passes = []
-    for grow, offset in PASSES:
+    guided: dict[str, float] = {}
+    step = 0
+    while step < len(PASSES):
+        grow, offset = PASSES[step]
+        step += 1
         if deadline - time.perf_counter() <= 0.5:
             break
         improved_before, pass_start, worth = improved, time.perf_counter(), float(block.weight[current].sum())
@@ -316,6 +326,16 @@ def improve(
             left = deadline - time.perf_counter()
             if left <= 0.5:
                 break
+            offered = guide(current) if guide is not None else None
+            if offered is not None:
+                guide = None
+                had, worth_offered = float(block.weight[current].sum()), float(block.weight[offered].sum())
+                guided = {"offered": worth_offered, "had": had, "at": time.perf_counter()}
+                if worth_offered > had + 1e-9 * max(1.0, abs(had)) and valid(block, offered):
+                    current = offered.copy()
+                    guided["taken"] = 1.0
+                    step = 0  # start again from the first pass: the new answer has not been searched
+                    break
             in_window = np.zeros(len(a.req_days), dtype=bool)
             in_window[w] = True
             model = _WindowModel(block, in_window, current)
@@ -335,7 +355,7 @@ def improve(
                 current = trial
                 improved += 1
         passes.append((width, float(block.weight[current].sum()) - worth, time.perf_counter() - pass_start))
-        if improved == improved_before and grow == PASSES[-1][0]:
+        if step and improved == improved_before and grow == PASSES[-1][0]:
             break  # a whole pass of the widest windows found nothing: the next would not either
     gain = float(block.weight[current].sum()) - before
-    return current, {"windows": tried, "improved": improved, "gain": gain, "passes": passes}
+    return current, {"windows": tried, "improved": improved, "gain": gain, "passes": passes, "guided": guided}

@@ -154,6 +154,8 @@ def _collect(*sent):
     background = BackgroundLP.__new__(BackgroundLP)
     background._recv, send = multiprocessing.Pipe(duplex=False)
     background._proc, background.deadline, background.note = _Done(), time.perf_counter(), ""
+    background._bounds, background._guide, background._guide_taken = [], None, False
+    background._final, background._eof = None, False
     for item in sent:
         send.send(item)
     send.close()
@@ -161,9 +163,49 @@ def _collect(*sent):
 
 
 def test_what_the_child_sends_is_taken_only_when_it_is_a_finite_bound():
-    assert _collect(123.456) == (123.456, "LP bound over every eligible pair, solved beside the run: 123.46")
-    assert _collect(float("inf")) == (float("inf"), "no LP bound: the solver stopped before it had row prices")
+    assert _collect(("bound", 123.456)) == (123.456, "LP bound over every eligible pair, solved beside the run: 123.46")
+    assert _collect(("bound", float("inf"))) == (
+        float("inf"),
+        "no LP bound: the solver stopped before it had row prices",
+    )
     failed = "no LP bound: the child process solving it failed (MemoryError: )"
-    assert _collect("MemoryError: ") == (float("inf"), failed)
+    assert _collect(("error", "MemoryError: ")) == (float("inf"), failed)
     # a child that died before sending anything: the pipe closes empty
     assert _collect() == (float("inf"), "no LP bound: the child process solving it stopped (exit code 0)")
+
+
+def test_the_first_solves_bound_counts_and_stands_when_the_second_gives_none():
+    values = np.zeros(3, dtype=np.float32)
+    # Both solves finished: the tighter bound is taken, whichever it was.
+    assert _collect(("guide", values, 130.0), ("bound", 123.4))[0] == 123.4
+    assert _collect(("guide", values, 120.0), ("bound", 123.4))[0] == 120.0
+    first = "LP bound over every eligible pair, from the first of the two solves beside the run: 130.00"
+    assert _collect(("guide", values, 130.0), ("error", "MemoryError: ")) == (
+        130.0,
+        f"{first} (the second gave none: the child process solving it failed (MemoryError: ))",
+    )
+    assert _collect(("guide", values, 130.0)) == (
+        130.0,
+        f"{first} (the second gave none: the child process solving it stopped (exit code 0))",
+    )
+    # A first solve that stopped without prices gives no bound, but its values are still handed over.
+    assert _collect(("guide", values, float("inf")), ("bound", float("inf")))[0] == float("inf")
+
+
+def test_the_first_solves_values_are_handed_over_once_and_never_waited_for():
+    import multiprocessing  # noqa: PLC0415
+
+    background = BackgroundLP.__new__(BackgroundLP)
+    background._recv, send = multiprocessing.Pipe(duplex=False)
+    background._proc, background.deadline, background.note = _Done(), time.perf_counter(), ""
+    background._bounds, background._guide, background._guide_taken = [], None, False
+    background._final, background._eof = None, False
+    started = time.perf_counter()
+    assert background.guide() is None  # nothing sent yet: no waiting
+    assert time.perf_counter() - started < 0.5
+    send.send(("guide", np.array([0.5, 1.0], dtype=np.float32), 130.0))
+    assert background.guide().tolist() == [0.5, 1.0]
+    assert background.guide() is None
+    send.send(("bound", 123.4))
+    send.close()
+    assert background.collect(wait=True) == 123.4
