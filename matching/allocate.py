@@ -1211,9 +1211,10 @@ BACKGROUND_RESERVE_S = 20.0
 BACKGROUND_RESERVE_SHARE = 0.2
 # The child's first solve, whose values start the window search (`windows.improve`'s guide), runs this
 # long (at most this share of the child's time); its second runs to the time limit for the bound.
-# National instance (sixteenth session), a greedy pass ordered by sqrt(LP value) x weight: PDLP
-# stopped after 54 s gave 503,914 (x weight; 504,668 by sqrt); after 105 s, 503,288; after 205 s,
-# 502,891; against 465,515 from the prices. Its bound after 54 s is 517,831 (516,634 after 300 s).
+# National instance (sixteenth session), greedy passes ordered by LP value x weight from PDLP stopped
+# after 54 s: 503,914; after 105 s, 503,288; after 205 s, 502,891 (by sqrt(value) x weight: 504,895
+# after 54 s, 504,668 after 105 s); against 498,634 by the weight net of the prices. So the values are
+# good early; the bound is not yet (517,831 after 54 s, 516,862 after 105 s, 516,634 after 300 s).
 BACKGROUND_GUIDE_S = 60.0
 BACKGROUND_GUIDE_SHARE = 0.25
 PDLP_MIN_COLUMNS = 300_000
@@ -1569,7 +1570,9 @@ def allocate(
                     values = background.guide()
                     if values is None:
                         return None
-                    return guided_start(full, a, links, now, searched_reqs, values, scenario.rules.internal_first)
+                    return guided_start(
+                        full, a, links, now, searched_reqs, values, scenario.rules.internal_first, tie=priced
+                    )
 
             better, info = windows.improve(
                 full, a, np.arange(len(full)), current, links, deadline, requests=searched_reqs, guide=guide
@@ -1626,25 +1629,38 @@ def guided_start(
     searched: np.ndarray,
     values: np.ndarray,
     internal_first_on: bool,
+    tie: np.ndarray | None = None,
 ) -> np.ndarray:
     """An answer (bool over `full`) from the LP's values: a greedy pass over the `searched` requests'
     pairs ordered by sqrt(LP value) x weight, around the rest of `current`, which it keeps as it is.
+    Pairs the LP leaves at 0 (most of them) are ordered among themselves by `tie`, where given (the
+    weight net of the prices).
 
     The LP's answer is spread thin (after 54 s of PDLP at national size, 4% of requests have a pair at
     1), but its values still say which pairs fit together under the supporters' days and schools'
-    budgets. Measured there, greedy passes by: sqrt(value) x weight, 504,668; value x weight, 503,914;
-    value, 491,184; weight alone, 479,085; weight net of the prices, 465,515.
+    budgets. Measured there, from those 54 s, greedy passes by: sqrt(value) x weight with ties by the
+    priced weight, 505,792; without the ties, 504,895; value x weight, 503,914; value, 491,184; the
+    weight net of the prices, 498,634; weight alone, 479,085.
     """
     in_search = np.zeros(len(a.req_days), dtype=bool)
     in_search[searched] = True
     fixed = current & ~in_search[full.req]
     idx = np.flatnonzero(fixed | in_search[full.req])
+    key = np.sqrt(np.clip(values, 0.0, 1.0)) * full.weight
+    if tie is not None:
+        key = key + GUIDE_TIE * tie
     # The rest of the answer goes first (in each of the greedy's internal and external passes), so the
     # searched requests get what it leaves.
-    key = np.where(fixed, np.inf, np.sqrt(np.clip(values, 0.0, 1.0)) * full.weight)
+    key = np.where(fixed, np.inf, key)
     chosen = np.zeros(len(full), dtype=bool)
     chosen[greedy_choice(full, a, idx, internal_first_on, links, key)] = True
     return chosen
+
+
+# `guided_start`'s weight for its tie-break: small enough to order only pairs of (nearly) equal LP value.
+# National, ties by the priced weight at 0.001 and 0.01 of it: 505,792 and 505,795; by the LP's own row
+# prices at 0.00001, 0.001, 0.01, 0.1, 1: 505,772, 505,770, 505,822, 505,581, 503,009.
+GUIDE_TIE = 1e-3
 
 
 def solve(scenario: Scenario, **kwargs) -> dict:

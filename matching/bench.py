@@ -98,7 +98,7 @@ def run_one(
             "pairs": len(sol.pairs),
             "truncated": sol.pairs.truncated,
             # the first few, and what became of the LP solved beside a national run
-            "notes": sol.notes[:3] + [n for n in sol.notes[3:] if "LP bound" in n],
+            "notes": sol.notes[:3] + [n for n in sol.notes[3:] if "LP bound" in n or "LP solved beside" in n],
         }
     wall = time.perf_counter() - started
     peak_mb = _peak_mb()
