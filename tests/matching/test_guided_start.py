@@ -105,7 +105,18 @@ def test_the_window_search_starts_again_from_a_better_answer_it_is_offered():
     scenario, a, pairs, links = _case()
     nothing = np.zeros(len(pairs), dtype=bool)
     optimum = _answer(pairs, allocate(scenario, time_limit_s=60).chosen)
-    out, info, asked = _improve_with(pairs, a, links, nothing, optimum)
+    gaps = []
+    real = windows._WindowModel.solve
+
+    def solve(self, time_limit, gap=windows.WINDOW_GAP):
+        gaps.append(gap)
+        return real(self, time_limit, gap)
+
+    with mock.patch.object(windows._WindowModel, "solve", solve):
+        out, info, asked = _improve_with(pairs, a, links, nothing, optimum)
+    # One window before the offer (at the second window) to the usual gap; every one after to the finer.
+    assert gaps[0] == windows.WINDOW_GAP
+    assert len(gaps) > 2 and set(gaps[1:]) == {windows.GUIDED_WINDOW_GAP}
     assert info["guided"]["taken"] == 1.0
     assert info["guided"]["offered"] == float(pairs.weight[optimum].sum())
     assert len(asked) == 2  # asked until it offered, then never again
