@@ -1211,11 +1211,11 @@ BACKGROUND_RESERVE_S = 20.0
 BACKGROUND_RESERVE_SHARE = 0.2
 # The child's first solve, whose values start the window search (`windows.improve`'s guide), runs this
 # long (at most this share of the child's time); its second runs to the time limit for the bound.
-# National instance (sixteenth session), greedy passes ordered by LP value x weight from PDLP stopped
-# after 54 s: 503,914; after 105 s, 503,288; after 205 s, 502,891 (by sqrt(value) x weight: 504,895
-# after 54 s, 504,668 after 105 s); against 498,634 by the weight net of the prices. So the values are
-# good early; the bound is not yet (517,831 after 54 s, 516,862 after 105 s, 516,634 after 300 s).
-BACKGROUND_GUIDE_S = 60.0
+# National instance (sixteenth session), the guided start (`guided_start`) from PDLP stopped after
+# 19 s: 503,394; 34 s: 505,743; 54 s: 505,792; 105 s: 505,679; 205 s: 505,934; against 498,634 by the
+# weight net of the prices. So the values are good early; the bound is not yet (520,001 after 34 s,
+# 517,831 after 54 s, 516,862 after 105 s, 516,634 after 300 s), which is what the second solve is for.
+BACKGROUND_GUIDE_S = 30.0
 BACKGROUND_GUIDE_SHARE = 0.25
 PDLP_MIN_COLUMNS = 300_000
 # Runs with more starting columns than this have no `lp_bound` (LP_MAX_COLUMNS), so they start a
