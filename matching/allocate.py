@@ -1253,6 +1253,7 @@ def _background_lp_child(
             values = np.asarray(lp.h.getSolution().col_value, dtype=float)[: len(full)]
             if len(values) == len(full) and np.all(np.isfinite(values)):
                 send.send(("guide", np.clip(values, 0.0, 1.0).astype(np.float32), bound))
+            lp.h = None  # let the first solve's HiGHS go before the second builds its own
         left = seconds - (time.perf_counter() - started) - reserve
         send.send(("bound", float(_bound_over_every_pair(lp, left, threads=1))))
     except Exception as exc:  # noqa: BLE001 - any failure is reported to the parent, which keeps its bounds
