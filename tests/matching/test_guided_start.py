@@ -1,7 +1,8 @@
 """The window search started again from the LP's values (allocate.guided_start, windows.improve's guide).
 
 At national size the LP solved beside the run first stops early and hands over its value for every pair;
-a greedy pass ordered by those values is a better start than the prices' (504,668 against 465,515).
+a greedy pass ordered by those values is a better start than the prices' (505,792 against 498,634 on the
+present national instance).
 """
 
 import time
