@@ -1128,22 +1128,25 @@ class BackgroundLP:
         self._final: tuple[str, object] | None = None  # ("bound", value) or ("error", text), the last message
         self._eof = False
 
-    def _read(self) -> None:
-        """Take one message from the child (the caller has polled): its first solve's values, or the end."""
+    def _receive(self, until: float, *, stop_at_guide: bool = False) -> None:
+        """Read the child's messages until its last one (or, with `stop_at_guide`, its first solve's
+        values) is here, or the clock (`time.perf_counter`) passes `until`. A closed pipe marks it gone."""
         try:
-            kind, *rest = self._recv.recv()
+            while self._final is None and not self._eof and not (stop_at_guide and self._guide is not None):
+                if not self._recv.poll(max(0.0, until - time.perf_counter())):
+                    return
+                kind, *rest = self._recv.recv()
+                if kind == "guide":
+                    values, bound = rest
+                    self._guide = values
+                    if isinstance(bound, float) and math.isfinite(bound):
+                        self._bounds.append(bound)
+                else:
+                    self._final = (kind, rest[0])
+                    if kind == "bound" and isinstance(rest[0], float) and math.isfinite(rest[0]):
+                        self._bounds.append(rest[0])
         except (EOFError, OSError):
             self._eof = True
-            return
-        if kind == "guide":
-            values, bound = rest
-            self._guide = values
-            if isinstance(bound, float) and math.isfinite(bound):
-                self._bounds.append(bound)
-        else:
-            self._final = (kind, rest[0])
-            if kind == "bound" and isinstance(rest[0], float) and math.isfinite(rest[0]):
-                self._bounds.append(rest[0])
 
     def guide(self) -> np.ndarray | None:
         """The LP's value for every pair from the child's first, short solve, once it is here (else None).
@@ -1151,11 +1154,7 @@ class BackgroundLP:
         Handed over once: later calls give None. Never waits."""
         if self._guide_taken:
             return None
-        try:
-            while self._guide is None and self._final is None and not self._eof and self._recv.poll(0):
-                self._read()
-        except (EOFError, OSError):
-            self._eof = True
+        self._receive(time.perf_counter(), stop_at_guide=True)
         values, self._guide = self._guide, None
         self._guide_taken = values is not None
         return values
@@ -1165,12 +1164,8 @@ class BackgroundLP:
         seconds, else only what is there now. The smallest bound it sent, which may be its first solve's
         if the second did not finish; infinity, with `note` saying why, if there is none. The child is
         always stopped."""
-        until = self.deadline + grace if wait else time.perf_counter()
         try:
-            while self._final is None and not self._eof and self._recv.poll(max(0.0, until - time.perf_counter())):
-                self._read()
-        except (EOFError, OSError):
-            self._eof = True
+            self._receive(self.deadline + grace if wait else time.perf_counter())
         finally:
             self._recv.close()
             _stop_child(self._proc)
